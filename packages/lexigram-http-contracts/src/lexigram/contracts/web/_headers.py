@@ -1,0 +1,144 @@
+"""``Headers``: a validated, case-insensitive mapping of HTTP headers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from typing import Any, Final, TypeAlias
+
+from lexigram.contracts.web._errors import InvalidHeaderError
+from lexigram.contracts.web._redaction import redact_headers
+
+__all__ = ["Headers", "HeadersInput"]
+
+HeadersInput: TypeAlias = Mapping[str, str] | Iterable[tuple[str, str]]
+"""What every API that takes headers accepts: a mapping or an iterable of ``(name, value)``."""
+
+# RFC 9110 §5.6.2 token characters.
+_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_NOT_TOKEN: Final = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]")
+# CR and LF would let a value start a new header (response splitting); NUL truncates in C code.
+_FORBIDDEN_IN_VALUE: Final = re.compile(r"[\r\n\x00]")
+
+
+def _check_name(name: str) -> None:
+    if _TOKEN.fullmatch(name) is None:
+        bad = _NOT_TOKEN.search(name)
+        index = bad.start() if bad is not None else 0
+        # Only the valid prefix is shown: callers sometimes pass a whole "Name: secret" line.
+        shown = name[:index]
+        raise InvalidHeaderError(
+            f"invalid header name {shown!r}: not an HTTP token (bad character at index {index})",
+            header=shown,
+        )
+
+
+def _check_value(name: str, value: str) -> None:
+    if _FORBIDDEN_IN_VALUE.search(value) is not None:
+        raise InvalidHeaderError(
+            f"invalid value for header {name!r}: contains CR, LF or NUL", header=name
+        )
+
+
+class Headers(MutableMapping[str, str]):
+    """Case-insensitive HTTP headers that keep the original case and insertion order.
+
+    Names must be HTTP tokens and values must not contain CR, LF or NUL, otherwise
+    :class:`InvalidHeaderError` is raised: header injection is refused where headers are built.
+    Setting an existing name (in any case) replaces its value in place and keeps the newest
+    spelling of the name (as httpx and requests do). Repeated names in iterable input are
+    combined with ``", "`` under the first spelling (see :meth:`add`).
+
+    ``Headers(..., readonly=True)`` (as on ``HttpResponse.headers``) raises ``TypeError`` on any
+    mutation; :meth:`copy` returns a mutable copy. The repr hides sensitive values.
+    """
+
+    __slots__ = ("_readonly", "_store")
+
+    _store: dict[str, tuple[str, str]]
+    _readonly: bool
+
+    def __init__(self, headers: HeadersInput | None = None, *, readonly: bool = False) -> None:
+        self._readonly = False
+        if isinstance(headers, Headers):
+            # Already validated: copy the store instead of re-checking every pair.
+            self._store = dict(headers._store)
+        else:
+            self._store = {}
+            if headers is not None:
+                pairs = headers.items() if isinstance(headers, Mapping) else headers
+                for name, value in pairs:
+                    self.add(name, value)
+        self._readonly = readonly
+
+    @property
+    def readonly(self) -> bool:
+        """Whether mutation raises ``TypeError``."""
+        return self._readonly
+
+    def _check_writable(self) -> None:
+        if self._readonly:
+            raise TypeError("these Headers are read-only; use .copy() for a mutable copy")
+
+    def __getitem__(self, name: str) -> str:
+        return self._store[name.lower()][1]
+
+    def __setitem__(self, name: str, value: str) -> None:
+        self._check_writable()
+        _check_name(name)
+        _check_value(name, value)
+        self._store[name.lower()] = (name, value)
+
+    def __delitem__(self, name: str) -> None:
+        self._check_writable()
+        del self._store[name.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._store.values())
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._store
+
+    def add(self, name: str, value: str) -> None:
+        """Add a value, joining it to an existing one with ``", "`` (RFC 9110 §5.3)."""
+        _check_name(name)
+        existing = self._store.get(name.lower())
+        if existing is None:
+            self[name] = value
+        else:
+            # Appending keeps the spelling the header was first given.
+            self[existing[0]] = f"{existing[1]}, {value}"
+
+    def copy(self) -> Headers:
+        """Return a mutable copy."""
+        return Headers(self)
+
+    def as_readonly(self) -> Headers:
+        """Return a read-only version: ``self`` if already read-only, else a read-only copy."""
+        return self if self._readonly else Headers(self, readonly=True)
+
+    def lower_items(self) -> list[tuple[str, str]]:
+        """Return ``(lower-case name, value)`` pairs, e.g. for canonical signing."""
+        return [(key, value) for key, (_, value) in self._store.items()]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Headers):
+            return dict(self.lower_items()) == dict(other.lower_items())
+        if isinstance(other, Mapping):
+            theirs = {str(name).lower(): value for name, value in other.items()}
+            return dict(self.lower_items()) == theirs
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        flag = ", readonly=True" if self._readonly else ""
+        return f"Headers({redact_headers(self)!r}{flag})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_headers, (list(self.items()), self._readonly))
+
+
+def _rebuild_headers(items: list[tuple[str, str]], readonly: bool) -> Headers:
+    return Headers(items, readonly=readonly)

@@ -1,0 +1,311 @@
+"""``HttpResponse`` (what a call returns) and ``RequestContext`` (what interceptors edit)."""
+
+from __future__ import annotations
+
+import codecs
+import json as _jsonlib
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any, Final, NoReturn, Self
+from urllib.parse import urlsplit
+
+from lexigram.contracts.web._errors import HTTPDecodeError, HTTPStatusError
+from lexigram.contracts.web._headers import Headers, HeadersInput
+from lexigram.contracts.web._redaction import _DEFAULT_REDACTOR, redact_url
+
+__all__ = ["HttpResponse", "RequestContext"]
+
+
+class _Missing:
+    """Type of the "not given / not computed yet" sentinel (``None`` is valid JSON)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING: Final = _Missing()
+
+_IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def _charset(content_type: str | None) -> str:
+    """The charset parameter of a Content-Type, if Python knows it, else UTF-8."""
+    if content_type:
+        for param in content_type.split(";")[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "charset":
+                charset = value.strip().strip("\"'")
+                try:
+                    return codecs.lookup(charset).name
+                except LookupError:
+                    break
+    return "utf-8"
+
+
+class HttpResponse:
+    """A complete HTTP response: status, headers and the body, fully read.
+
+    Immutable. ``headers`` is read-only and case-insensitive. ``text`` and ``json`` are
+    computed on first access and cached. Build one directly in tests::
+
+        HttpResponse(status=200, url=url, method="GET", json={"id": "inv_1"})
+
+    ``json=`` or ``text=`` (given instead of ``body``) are encoded into ``body`` and set a
+    default ``Content-Type``, so the response looks exactly like one read from the network.
+    """
+
+    __slots__ = ("_body", "_elapsed", "_headers", "_json", "_method", "_status", "_text", "_url")
+
+    _status: int
+    _url: str
+    _method: str
+    _headers: Headers
+    _body: bytes
+    _elapsed: float
+    _json: Any
+    _text: str | None
+
+    def __init__(
+        self,
+        status: int,
+        url: str = "",
+        method: str = "GET",
+        headers: HeadersInput | None = None,
+        body: bytes = b"",
+        *,
+        json: Any = _MISSING,
+        text: str | None = None,
+        elapsed: float = 0.0,
+    ) -> None:
+        given = sum((bool(body), json is not _MISSING, text is not None))
+        if given > 1:
+            raise TypeError("pass at most one of body, json= and text=")
+        if json is _MISSING and text is None:
+            final_headers = Headers(headers, readonly=True)
+        else:
+            final_headers = Headers(headers)
+            if text is not None:
+                final_headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+                body = text.encode(_charset(final_headers.get("Content-Type")))
+            else:
+                final_headers.setdefault("Content-Type", "application/json")
+                body = _jsonlib.dumps(json, separators=(",", ":"), ensure_ascii=False).encode()
+            final_headers = final_headers.as_readonly()
+        set_ = object.__setattr__
+        set_(self, "_status", status)
+        set_(self, "_url", url)
+        set_(self, "_method", method.upper())
+        set_(self, "_headers", final_headers)
+        set_(self, "_body", bytes(body))
+        set_(self, "_elapsed", float(elapsed))
+        # json= is not cached as given: parsing the encoded body gives what a real server
+        # would (tuples become lists, int keys become strings), so fakes cannot lie.
+        set_(self, "_json", _MISSING)
+        set_(self, "_text", text)
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError("HttpResponse is immutable")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError("HttpResponse is immutable")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_response,
+            (
+                self._status,
+                self._url,
+                self._method,
+                list(self._headers.items()),
+                self._body,
+                self._elapsed,
+            ),
+        )
+
+    @property
+    def status(self) -> int:
+        """The status code."""
+        return self._status
+
+    @property
+    def url(self) -> str:
+        """The final URL (after redirects), unredacted: use ``redact_url`` before logging it."""
+        return self._url
+
+    @property
+    def method(self) -> str:
+        """The request method, upper-case."""
+        return self._method
+
+    @property
+    def headers(self) -> Headers:
+        """The response headers: case-insensitive and read-only."""
+        return self._headers
+
+    @property
+    def body(self) -> bytes:
+        """The raw body."""
+        return self._body
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds from sending the request to reading the full body."""
+        return self._elapsed
+
+    @property
+    def ok(self) -> bool:
+        """``status < 400``."""
+        return self._status < 400
+
+    @property
+    def is_success(self) -> bool:
+        """``200 <= status < 300``."""
+        return 200 <= self._status < 300
+
+    @property
+    def reason(self) -> str:
+        """The standard reason phrase of the status (``""`` for unknown codes)."""
+        try:
+            return HTTPStatus(self._status).phrase
+        except ValueError:
+            return ""
+
+    @property
+    def text(self) -> str:
+        """The body decoded with the Content-Type charset (default UTF-8), errors replaced."""
+        text = self._text
+        if text is None:
+            charset = _charset(self._headers.get("Content-Type"))
+            text = self._body.decode(charset, errors="replace")
+            object.__setattr__(self, "_text", text)
+        return text
+
+    @property
+    def json(self) -> Any:
+        """The body parsed as JSON on first access, then cached; ``None`` for an empty body.
+
+        Raises :class:`HTTPDecodeError` (a ``ValueError``) when the body is not valid JSON.
+        """
+        value = self._json
+        if value is _MISSING:
+            value = self._parse_json()
+            object.__setattr__(self, "_json", value)
+        return value
+
+    def _parse_json(self) -> Any:
+        if not self._body.strip():
+            return None
+        try:
+            # From bytes: json detects UTF-8/16/32 (RFC 8259 allows nothing else).
+            return _jsonlib.loads(self._body)
+        except _jsonlib.JSONDecodeError as exc:
+            raise HTTPDecodeError(
+                what="JSON body",
+                position=exc.pos,
+                detail=exc.msg,
+                method=self._method,
+                url=self._url or None,
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise HTTPDecodeError(
+                what="JSON body",
+                position=exc.start,
+                detail=f"invalid {exc.encoding}",
+                method=self._method,
+                url=self._url or None,
+            ) from exc
+
+    def raise_for_status(self) -> Self:
+        """Raise :class:`HTTPStatusError` if ``status >= 400``; return ``self`` otherwise."""
+        if self._status >= 400:
+            raise HTTPStatusError(response=self)
+        return self
+
+    def __repr__(self) -> str:
+        parts = [str(self._status), self._method, redact_url(self._url)]
+        return f"<HttpResponse {' '.join(part for part in parts if part)}>"
+
+
+def _rebuild_response(
+    status: int,
+    url: str,
+    method: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    elapsed: float,
+) -> HttpResponse:
+    return HttpResponse(status, url, method, headers, body, elapsed=elapsed)
+
+
+@dataclass(slots=True, repr=False)
+class RequestContext:
+    """One attempt of an outgoing request, as interceptors see and edit it.
+
+    Mutable on purpose: interceptors add headers, sign ``body``, stash data in ``extensions``.
+    ``body`` is already serialised (``json=`` and ``data=`` are encoded before interceptors run)
+    so signing interceptors see the exact bytes. ``timeout`` is the budget of the whole logical
+    call in seconds; ``attempt`` counts from 1. When ``idempotency_key`` is set the client also
+    sends it as the ``Idempotency-Key`` header.
+    """
+
+    method: str
+    url: str
+    headers: Headers = field(default_factory=Headers)
+    params: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes | None = None
+    timeout: float | None = None
+    attempt: int = 1
+    extensions: dict[str, Any] = field(default_factory=dict)
+    allow_redirects: bool = True
+    idempotency_key: str | None = None
+
+    def __post_init__(self) -> None:
+        self.method = self.method.upper()
+
+    @property
+    def is_idempotent(self) -> bool:
+        """Whether a retry is safe: an idempotent method, or an idempotency key is present."""
+        return (
+            self.method.upper() in _IDEMPOTENT_METHODS
+            or self.idempotency_key is not None
+            or "Idempotency-Key" in self.headers
+        )
+
+    @property
+    def origin(self) -> str:
+        """``scheme://host[:port]`` of ``url`` (default ports omitted), or ``""`` if unparsable.
+
+        Credentials, path and query are dropped, so this is safe to use as a metric tag or a
+        circuit-breaker key.
+        """
+        try:
+            parts = urlsplit(self.url.strip())
+            host = parts.hostname
+            port = parts.port
+        except ValueError:
+            return ""
+        if not parts.scheme or not host:
+            return ""
+        scheme = parts.scheme.lower()
+        if ":" in host:
+            host = f"[{host}]"
+        if port is None or port == _DEFAULT_PORTS.get(scheme):
+            return f"{scheme}://{host}"
+        return f"{scheme}://{host}:{port}"
+
+    def __repr__(self) -> str:
+        params = [
+            (name, "[REDACTED]" if _DEFAULT_REDACTOR.is_sensitive_query_param(name) else value)
+            for name, value in self.params
+        ]
+        body = "None" if self.body is None else f"<{len(self.body)} bytes>"
+        return (
+            f"RequestContext(method={self.method!r}, url={redact_url(self.url)!r}, "
+            f"headers={self.headers!r}, params={params!r}, body={body}, "
+            f"timeout={self.timeout!r}, attempt={self.attempt!r}, "
+            f"extensions={sorted(self.extensions)!r}, allow_redirects={self.allow_redirects!r}, "
+            f"idempotency_key={self.idempotency_key!r})"
+        )

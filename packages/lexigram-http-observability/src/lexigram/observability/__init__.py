@@ -1,0 +1,1 @@
+"""lexigram.observability: not implemented yet; see the roadmap in docs/index.md."""

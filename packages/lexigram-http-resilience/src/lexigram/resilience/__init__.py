@@ -1,0 +1,1 @@
+"""lexigram.resilience: not implemented yet; see the roadmap in docs/index.md."""

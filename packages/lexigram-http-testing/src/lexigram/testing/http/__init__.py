@@ -1,0 +1,1 @@
+"""lexigram.testing.http: not implemented yet; see the roadmap in docs/index.md."""

@@ -1,0 +1,1 @@
+"""Stand-in for the application package the documentation's examples import."""
