@@ -41,6 +41,7 @@ SEED_IMPORTS = """\
 from typing import Any, Protocol, runtime_checkable
 from lexigram.contracts.web import HttpResponse
 from lexigram import Application
+from lexigram.di.module import Module, module
 from lexigram.contracts.web import HTTPClientProtocol
 from lexigram.result import Result, Ok, Err
 from lexigram.contracts.web import InterceptorProtocol
