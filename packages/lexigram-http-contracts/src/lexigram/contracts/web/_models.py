@@ -246,8 +246,10 @@ class RequestContext:
 
     Mutable on purpose: interceptors add headers, sign ``body``, stash data in ``extensions``.
     ``body`` is already serialised (``json=`` and ``data=`` are encoded before interceptors run)
-    so signing interceptors see the exact bytes. ``timeout`` is the budget of the whole logical
-    call in seconds; ``attempt`` counts from 1. When ``idempotency_key`` is set the client also
+    so signing interceptors see the exact bytes. ``timeout`` is what is left, in seconds, of
+    the logical call's deadline when this attempt starts (the client sets it before every
+    attempt; the transport bounds the wait for the response headers by it; ``None``: no
+    deadline); ``attempt`` counts from 1. When ``idempotency_key`` is set the client also
     sends it as the ``Idempotency-Key`` header.
     """
 

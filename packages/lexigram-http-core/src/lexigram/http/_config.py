@@ -1,0 +1,128 @@
+"""HTTPClientConfig: the ``http:`` configuration section.
+
+Every key has an environment form: ``LEX_HTTP__`` followed by the key path in upper case with
+``__`` between levels (``pool.timeout`` -> ``LEX_HTTP__POOL__TIMEOUT``). Precedence, when the
+client is built by ``HTTPModule``: defaults < ``application.yaml`` < environment < code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = ["HTTPClientConfig", "PoolConfig", "RetryConfig", "TLSConfig"]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class PoolConfig(BaseModel):
+    """Connection pool limits and the call deadline (``http.pool``)."""
+
+    model_config = _FROZEN
+
+    max_connections: int = Field(default=100, ge=1)
+    """Total concurrent connections across all hosts."""
+    max_keepalive_connections: int = Field(default=50, ge=0)
+    """Idle keep-alive connections kept per host; more are closed when released (0: none)."""
+    max_connections_per_host: int = Field(default=20, ge=1)
+    """Concurrent connections to one host (scheme, host, port)."""
+    timeout: PositiveSeconds = 30.0
+    """Deadline of one logical call in seconds, retries included, up to the response headers."""
+    ttl_dns_cache: int | None = Field(default=300, ge=0)
+    """Seconds a DNS answer is cached; ``null`` caches forever, 0 disables the cache."""
+    force_close: bool = False
+    """Close every connection after its response (no keep-alive)."""
+
+    @model_validator(mode="after")
+    def _per_host_within_total(self) -> PoolConfig:
+        if self.max_connections_per_host > self.max_connections:
+            raise ValueError(
+                f"max_connections_per_host ({self.max_connections_per_host}) cannot exceed "
+                f"max_connections ({self.max_connections})"
+            )
+        return self
+
+
+class TLSConfig(BaseModel):
+    """TLS settings (``http.tls``): verification is on by default."""
+
+    model_config = _FROZEN
+
+    verify: bool = True
+    """Verify server certificates. Turning this off is for local development only."""
+    ca_bundle: Path | None = None
+    """A PEM file of CA certificates to trust instead of the system store."""
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _bundle_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"CA bundle file not found: {value}")
+        return value
+
+
+class RetryConfig(BaseModel):
+    """The default retry policy (``http.retry``), used when no policy or pipeline is registered."""
+
+    model_config = _FROZEN
+
+    enabled: bool = True
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    """Attempts in all, the first one included."""
+    backoff_base: PositiveSeconds = 0.2
+    """First back-off ceiling; it doubles per attempt (full jitter: a uniform draw below it)."""
+    backoff_max: PositiveSeconds = 10.0
+    """Cap of one back-off."""
+    retry_after_max: PositiveSeconds = 60.0
+    """Longest ``Retry-After`` / ``retry-after-ms`` honoured; longer ones end the retries."""
+
+
+class HTTPClientConfig(BaseModel):
+    """Configuration of :class:`~lexigram.http.HTTPClient` (the ``http:`` section).
+
+    The seed's keys and defaults (``pool``, ``proxy``, ``trust_env``, ``cookie_jar``) plus the
+    per-attempt timeouts, a response size cap, TLS and the default retry policy.
+    """
+
+    model_config = _FROZEN
+
+    pool: PoolConfig = Field(default_factory=PoolConfig)
+    proxy: str | None = None
+    """Proxy URL for every request, e.g. ``http://proxy.internal:8080``."""
+    trust_env: bool = True
+    """Honour ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``NO_PROXY`` (and ``.netrc``)."""
+    cookie_jar: bool = True
+    """Keep an in-memory cookie jar per client; false ignores ``Set-Cookie``."""
+    connect_timeout: PositiveSeconds = 10.0
+    """Per attempt: time to get a connection (pool wait and TCP/TLS connect)."""
+    read_timeout: PositiveSeconds = 30.0
+    """Per attempt: longest silence while reading from the socket."""
+    max_response_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    """Largest response body read into memory; larger ones fail with HTTPBodyTooLargeError."""
+    tls: TLSConfig = Field(default_factory=TLSConfig)
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    user_agent: str | None = "lexigram-http"
+    """Default ``User-Agent`` header (``null`` sends aiohttp's own)."""
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_is_a_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("proxy must be an http:// or https:// URL with a host")
+        return value
+
+    @field_validator("user_agent")
+    @classmethod
+    def _user_agent_is_one_header_value(cls, value: str | None) -> str | None:
+        # Sent as a header on every request: CR/LF would inject headers, NUL truncates.
+        if value is not None and any(char in value for char in "\r\n\x00"):
+            raise ValueError("user_agent must not contain CR, LF or NUL")
+        return value

@@ -1,0 +1,262 @@
+"""``HTTPModule`` and ``HTTPProvider``: the client in the DI container.
+
+The provider registers one :class:`HTTPClient` under both ``HTTPClient`` and
+``HTTPClientProtocol`` and builds it at boot, from what the container holds:
+
+1. ``ResiliencePipelineProtocol`` (passed as ``pipeline=``), else ``RetryPolicyProtocol``
+   (``retry_policy=``), else nothing: the client then runs its default retry policy
+   (``http.retry``);
+2. ``CircuitBreakerRegistryProtocol``, when no pipeline is registered: its ``"http-default"``
+   breaker guards every attempt. A pipeline is the whole resilience stack (the seed: "retry +
+   circuit breaker + bulkhead + timeout", taking precedence), so with one the registry is not
+   consulted: wrapping each attempt again would count it twice in the same breaker;
+3. ``MetricsRecorderProtocol`` (``metrics=``) and ``InterceptorChainProtocol``
+   (``interceptors=``).
+
+Only absence falls back. A registration that raises when resolved, or resolves to an object
+that does not implement its protocol, fails the boot with an error naming the protocol: a
+misconfigured resilience stack must not silently turn into "no resilience".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
+
+from lexigram.contracts.observability import MetricsRecorderProtocol
+from lexigram.contracts.resilience import (
+    CircuitBreakerProtocol,
+    CircuitBreakerRegistryProtocol,
+    ResiliencePipelineProtocol,
+    RetryPolicyProtocol,
+)
+from lexigram.contracts.web import (
+    HTTPClientProtocol,
+    HTTPTransportProtocol,
+    InterceptorChainProtocol,
+)
+from lexigram.di import Container, DynamicModule, Module, Provider, module
+from lexigram.http._client import HTTPClient
+from lexigram.http._config import HTTPClientConfig
+
+if TYPE_CHECKING:
+    from lexigram.di import Key
+
+__all__ = ["DEFAULT_BREAKER_NAME", "HTTPModule", "HTTPProvider"]
+
+DEFAULT_BREAKER_NAME = "http-default"
+"""The breaker the provider takes from a registered ``CircuitBreakerRegistryProtocol``."""
+
+T = TypeVar("T")
+
+
+class HTTPProvider(Provider):
+    """Registers :class:`HTTPClient` (also as ``HTTPClientProtocol``) and owns its lifecycle.
+
+    ``config`` fields set explicitly win over ``application.yaml`` and ``LEX_HTTP__*``; the
+    others come from there (section ``http``). ``stub=True`` builds the client from ``config``
+    (or the defaults) alone: the section is validated but not used. ``transport`` replaces
+    the aiohttp transport (a mock in tests). The client opens no connection before its first
+    request; ``shutdown`` closes it.
+    """
+
+    config_key = "http"
+    config_model = HTTPClientConfig
+    config: HTTPClientConfig | None
+
+    def __init__(
+        self,
+        config: HTTPClientConfig | None = None,
+        *,
+        stub: bool = False,
+        transport: HTTPTransportProtocol | None = None,
+    ) -> None:
+        if config is not None and not isinstance(config, HTTPClientConfig):
+            raise TypeError(f"config must be an HTTPClientConfig, got {type(config).__name__}")
+        if transport is not None and not isinstance(transport, HTTPTransportProtocol):
+            raise TypeError(
+                f"transport must implement HTTPTransportProtocol, got {type(transport).__name__}"
+            )
+        self.config = config
+        # self.config becomes the effective section at start; a stub uses the code's alone.
+        self._code_config = config
+        self.stub = stub
+        self.transport = transport
+        # Clients built by boots of this provider and not shut down yet, newest last. A list,
+        # not one slot: a provider declared in a module is shared by every Application built
+        # from that module, and applications may nest (one per test inside a session one).
+        self._clients: list[HTTPClient] = []
+
+    def register(self, container: Container) -> None:
+        """Register the client's factory under ``HTTPClient`` and ``HTTPClientProtocol``."""
+        if self.stub:
+            config = self._code_config if self._code_config is not None else HTTPClientConfig()
+        else:
+            # The effective section: defaults < file < environment < fields set in code.
+            config = self.config if self.config is not None else HTTPClientConfig()
+
+        async def build(container: Container) -> HTTPClient:
+            return await self._build(container, config)
+
+        async def same_client(container: Container) -> HTTPClientProtocol:
+            return await container.resolve(HTTPClient)
+
+        container.singleton(HTTPClient, factory=build)
+        container.singleton(HTTPClientProtocol, factory=same_client)
+
+    async def boot(self, container: Container) -> None:
+        """Build the client now, so that a broken registration fails the boot, not a request."""
+        await container.resolve(HTTPClient)
+
+    async def shutdown(self) -> None:
+        """Close the client built by the latest boot (its pool and connections)."""
+        if self._clients:
+            await self._clients.pop().aclose()
+
+    async def _build(self, container: Container, config: HTTPClientConfig) -> HTTPClient:
+        kwargs: dict[str, Any] = {}
+        pipeline = await _optional(container, ResiliencePipelineProtocol)
+        if pipeline is not None:
+            kwargs["pipeline"] = pipeline
+        else:
+            retry_policy = await _optional(container, RetryPolicyProtocol)
+            if retry_policy is not None:
+                kwargs["retry_policy"] = retry_policy
+            registry = await _optional(container, CircuitBreakerRegistryProtocol)
+            if registry is not None:
+                kwargs["circuit_breaker"] = _breaker(registry)
+        metrics = await _optional(container, MetricsRecorderProtocol)
+        if metrics is not None:
+            kwargs["metrics"] = metrics
+        interceptors = await _optional(container, InterceptorChainProtocol)
+        if interceptors is not None:
+            kwargs["interceptors"] = interceptors
+        if self.transport is not None:
+            kwargs["transport"] = self.transport
+        client = HTTPClient(config, **kwargs)
+        self._clients.append(client)
+        return client
+
+    def __repr__(self) -> str:
+        return f"HTTPProvider(stub={self.stub!r})" if self.stub else "HTTPProvider()"
+
+
+async def _optional(container: Container, key: type[T] | Key[T]) -> T | None:
+    """``key``'s registration if there is one; raises if it exists but is broken."""
+    name = getattr(key, "__name__", repr(key))
+    try:
+        found = await container.resolve_optional(key)
+    except Exception as exc:
+        raise RuntimeError(
+            f"{name} is registered, but resolving it failed: {type(exc).__name__}: {exc}"
+        ) from exc
+    if found is not None and isinstance(key, type) and not isinstance(found, key):
+        raise TypeError(
+            f"{name} is registered, but resolves to a {type(found).__name__}, which does not "
+            f"implement it{_missing_members(found, key)}"
+        )
+    return found
+
+
+def _breaker(registry: CircuitBreakerRegistryProtocol) -> CircuitBreakerProtocol:
+    name = "CircuitBreakerRegistryProtocol"
+    try:
+        breaker = registry.get_or_create(DEFAULT_BREAKER_NAME)
+    except Exception as exc:
+        raise RuntimeError(
+            f"{name}.get_or_create({DEFAULT_BREAKER_NAME!r}) failed: {type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(breaker, CircuitBreakerProtocol):
+        raise TypeError(
+            f"{name}.get_or_create({DEFAULT_BREAKER_NAME!r}) returned a "
+            f"{type(breaker).__name__}, which does not implement CircuitBreakerProtocol"
+            f"{_missing_members(breaker, CircuitBreakerProtocol)}"
+        )
+    return breaker
+
+
+def _missing_members(obj: object, protocol: type) -> str:
+    members: set[str] = set()
+    for base in protocol.__mro__:
+        if not getattr(base, "_is_protocol", False):
+            continue
+        names = (*vars(base), *getattr(base, "__annotations__", {}))
+        members.update(name for name in names if not name.startswith("_"))
+    missing = sorted(member for member in members if not hasattr(obj, member))
+    return f" (missing: {', '.join(missing)})" if missing else ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Identity:
+    """What tells two ``HTTPModule`` configurations apart: the fields set in code.
+
+    Not the config model itself: pydantic compares values only, so ``HTTPClientConfig()`` and
+    ``HTTPClientConfig(proxy=None)`` are equal, yet the second overrides the file's proxy.
+    """
+
+    kind: str
+    fields: tuple[tuple[str, object], ...]
+    transport: object = None
+
+    def __repr__(self) -> str:
+        args = [f"{path}={value!r}" for path, value in self.fields]
+        if self.transport is not None:
+            args.append(f"transport={self.transport!r}")
+        return f"{self.kind}({', '.join(args)})"
+
+
+def _identity(kind: str, config: HTTPClientConfig | None, transport: object = None) -> _Identity:
+    fields: list[tuple[str, object]] = []
+
+    def walk(model: BaseModel, prefix: str) -> None:
+        for name in sorted(model.model_fields_set):
+            value = getattr(model, name)
+            if isinstance(value, BaseModel):
+                walk(value, f"{prefix}{name}.")
+            else:
+                fields.append((f"{prefix}{name}", value))
+
+    if config is not None:
+        walk(config, "")
+    return _Identity(kind, tuple(fields), transport)
+
+
+@module(exports=[HTTPClient, HTTPClientProtocol])
+class HTTPModule(Module):
+    """The HTTP client as a module: ``@module(imports=[HTTPModule.configure(...)])``.
+
+    Exports ``HTTPClient`` and ``HTTPClientProtocol``. Import a configuration of it
+    (``configure()`` or ``stub()``), not the bare class: the class alone registers nothing,
+    and the boot fails saying so. Two configurations count as one import when they set the
+    same fields to the same values.
+    """
+
+    @classmethod
+    def configure(cls, config: HTTPClientConfig | None = None) -> DynamicModule:
+        """The client with ``config``; its explicitly set fields win over file and env."""
+        return DynamicModule(
+            cls, providers=[HTTPProvider(config)], config=_identity("configure", config)
+        )
+
+    @classmethod
+    def stub(
+        cls,
+        config: HTTPClientConfig | None = None,
+        *,
+        transport: HTTPTransportProtocol | None = None,
+    ) -> DynamicModule:
+        """The client for tests: ``config`` (default: the defaults) and no outbound traffic.
+
+        Values from ``application.yaml`` and the environment are not used (the ``http``
+        section is still validated, so a broken file fails here too). Nothing is opened
+        until a request is made; ``transport`` (a mock) keeps even those off the network.
+        The client closes ``transport`` at shutdown: give each application its own.
+        Interceptors, resilience and metrics registered in the container are wired as usual.
+        """
+        return DynamicModule(
+            cls,
+            providers=[HTTPProvider(config, stub=True, transport=transport)],
+            config=_identity("stub", config, transport),
+        )

@@ -1,0 +1,107 @@
+"""Per-attempt metrics and logs.
+
+Nothing here runs unless it is wanted: the client only builds an ``_Observer`` when a
+metrics recorder is given, and the log helpers are only called for failures and return
+before formatting anything when the logger is disabled for warnings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from lexigram.contracts.observability import MetricsRecorderProtocol
+from lexigram.contracts.web import (
+    HTTPClientError,
+    HTTPConnectionError,
+    HttpResponse,
+    HTTPTimeoutError,
+    RequestContext,
+    redact_url,
+)
+
+__all__: list[str] = []
+
+_logger: Final = logging.getLogger("lexigram.http.client")
+
+_DURATION: Final = "http.request.duration"
+_STATUS: Final = "http.request.status"
+
+_ERROR_RESPONSE: Final = "http.client.error_response"
+_CONNECTION_ERROR: Final = "http.client.connection_error"
+_TIMEOUT: Final = "http.client.timeout"
+
+
+class _Observer:
+    """Times one attempt's exchange with the transport and records it."""
+
+    __slots__ = ("_clock", "_recorder")
+
+    def __init__(self, recorder: MetricsRecorderProtocol, clock: Callable[[], float]) -> None:
+        self._recorder = recorder
+        self._clock = clock
+
+    async def send(
+        self, send: Callable[[RequestContext], Awaitable[HttpResponse]], context: RequestContext
+    ) -> HttpResponse:
+        clock = self._clock
+        started = clock()
+        try:
+            response = await send(context)
+        except HTTPTimeoutError:
+            self._record(context.method, clock() - started, "timeout")
+            raise
+        except HTTPConnectionError:
+            self._record(context.method, clock() - started, "connection_error")
+            raise
+        except HTTPClientError:
+            # E.g. a body over the size cap: the attempt failed without a usable status.
+            self._record(context.method, clock() - started, "error")
+            raise
+        self._record(context.method, clock() - started, str(response.status))
+        return response
+
+    def _record(self, method: str, duration: float, status: str) -> None:
+        recorder = self._recorder
+        recorder.histogram(_DURATION, duration, {"method": method})
+        recorder.increment(_STATUS, 1.0, {"method": method, "status": status})
+
+
+def _log_error_response(context: RequestContext, response: HttpResponse) -> None:
+    """Log ``http.client.error_response`` for an attempt answered with a status >= 400."""
+    if _logger.isEnabledFor(logging.WARNING):
+        _logger.warning(
+            _ERROR_RESPONSE,
+            extra={
+                "event": _ERROR_RESPONSE,
+                "http_method": context.method,
+                "http_url": redact_url(context.url),
+                "http_status": response.status,
+                "attempt": context.attempt,
+                "elapsed": response.elapsed,
+            },
+        )
+
+
+def _log_failure(context: RequestContext, error: HTTPClientError) -> None:
+    """Log ``http.client.timeout`` / ``http.client.connection_error`` for a failed attempt."""
+    if isinstance(error, HTTPTimeoutError):
+        event = _TIMEOUT
+    elif isinstance(error, HTTPConnectionError):
+        event = _CONNECTION_ERROR
+    else:
+        return
+    if _logger.isEnabledFor(logging.WARNING):
+        extra: dict[str, object] = {
+            "event": event,
+            "http_method": context.method,
+            "http_url": redact_url(context.url),
+            "attempt": context.attempt,
+            # Messages of our errors carry redacted URLs only; never the request's headers.
+            "error": str(error),
+            "error_type": type(error).__name__,
+        }
+        if isinstance(error, HTTPTimeoutError):
+            extra["timeout_phase"] = str(error.phase)
+        _logger.warning(event, extra=extra)

@@ -1,0 +1,238 @@
+"""Turning the verbs' keyword arguments into a validated ``RequestContext``."""
+
+from __future__ import annotations
+
+import functools
+import json as _jsonlib
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Final, TypeAlias
+from urllib.parse import urlencode, urlsplit
+
+from lexigram.contracts.web import (
+    Headers,
+    HeadersInput,
+    HTTPUsageError,
+    InvalidURLError,
+    RequestContext,
+    redact_url,
+)
+
+__all__ = ["ParamsInput", "RequestData"]
+
+ParamsInput: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]]
+"""Query parameters: a mapping (a list or tuple value repeats the name) or ``(name, value)``
+pairs. Values are sent as text: ``True``/``False`` as ``true``/``false``, ``None`` as empty."""
+
+RequestData: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]] | bytes | str
+"""``data=``: a mapping or pairs (form-encoded) or raw ``bytes`` / ``str`` (UTF-8)."""
+
+_JSON_ENCODER: Final = _jsonlib.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, separators=(",", ":")
+)
+_FORM: Final = "application/x-www-form-urlencoded"
+# Control characters would let a URL end the request line early (request splitting).
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
+_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_KNOWN_METHODS: Final = frozenset(
+    {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE"}
+)
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+# Header names already checked (name -> lower-case): callers send the same few names.
+_GOOD_NAMES: Final[dict[str, str]] = {}
+_GOOD_NAMES_MAX: Final = 1024
+_new_headers: Final = Headers.__new__
+
+
+def _headers(headers: HeadersInput | None) -> Headers:
+    """A fresh, mutable ``Headers`` holding ``headers``, validated as ``Headers()`` does.
+
+    ``Headers()`` runs two regexes and two ABC checks per pair (several microseconds for a
+    couple of headers); a call pays that on every request. Plain dicts (and ``Headers``) are
+    taken on a fast path with the same rules: names must be tokens (checked once per name),
+    values must be strings without CR, LF or NUL. Anything unusual, including every invalid
+    input, goes through ``Headers()`` itself, so errors are exactly its own.
+    """
+    cls = type(headers)
+    if cls is Headers:
+        store = dict(headers._store)  # type: ignore[union-attr]
+    elif headers is None:
+        store = {}
+    elif cls is dict:
+        store = {}
+        for name, value in headers.items():  # type: ignore[union-attr]
+            lower = _GOOD_NAMES.get(name)
+            if lower is None:
+                if type(name) is not str or _TOKEN.fullmatch(name) is None:
+                    return Headers(headers)  # raises InvalidHeaderError
+                lower = name.lower()
+                if len(_GOOD_NAMES) < _GOOD_NAMES_MAX:
+                    _GOOD_NAMES[name] = lower
+            if type(value) is not str or "\r" in value or "\n" in value or "\x00" in value:
+                return Headers(headers)  # raises InvalidHeaderError (or TypeError)
+            existing = store.get(lower)
+            # Same spelling and joining rules as Headers.add.
+            store[lower] = (
+                (name, value) if existing is None else (existing[0], f"{existing[1]}, {value}")
+            )
+    else:
+        return Headers(headers)
+    result = _new_headers(Headers)
+    result._store = store
+    result._readonly = False
+    return result
+
+
+@functools.lru_cache(maxsize=1024)
+def _origin(url: str) -> str:
+    """Validate an absolute http(s) URL and return its origin; ``ValueError`` says why not.
+
+    Cached: clients call the same few endpoints over and over.
+    """
+    if _CONTROL.search(url) is not None:
+        raise ValueError("contains a control character")
+    parts = urlsplit(url)
+    scheme = parts.scheme
+    if scheme not in _DEFAULT_PORTS:
+        if not scheme:
+            raise ValueError("not an absolute URL (no scheme)")
+        raise ValueError(f"unsupported scheme {scheme!r} (http and https only)")
+    host = parts.hostname
+    if not host:
+        raise ValueError("no host")
+    port = parts.port  # ValueError when out of range or not a number
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def _check_url(method: str, url: str) -> str:
+    """The origin of ``url``; raises :class:`InvalidURLError` unless it is usable."""
+    if not isinstance(url, str):
+        raise TypeError(f"url must be a str, not {type(url).__name__}")
+    try:
+        return _origin(url)
+    except ValueError as exc:
+        raise InvalidURLError(
+            f"invalid URL {redact_url(url)!r}: {exc}", method=method, url=url
+        ) from None
+
+
+def _check_method(method: str) -> str:
+    if method in _KNOWN_METHODS:
+        return method
+    upper = method.upper() if isinstance(method, str) else method
+    if upper in _KNOWN_METHODS or (isinstance(upper, str) and _TOKEN.fullmatch(upper)):
+        return upper
+    raise HTTPUsageError(f"invalid HTTP method {method!r}")
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _params(params: ParamsInput) -> list[tuple[str, str]]:
+    if isinstance(params, str | bytes):  # type: ignore[unreachable]  # typed callers cannot
+        raise TypeError("params must be a mapping or (name, value) pairs, not a string")
+    pairs = params.items() if isinstance(params, Mapping) else params
+    result: list[tuple[str, str]] = []
+    for name, value in pairs:
+        if isinstance(value, list | tuple):
+            result.extend((str(name), _param_text(item)) for item in value)
+        else:
+            result.append((str(name), _param_text(value)))
+    return result
+
+
+def _body(
+    json: Any, data: RequestData | None, content: bytes | str | None, headers: Headers
+) -> bytes | None:
+    """Encode the one body argument given; set a default ``Content-Type`` for JSON and forms."""
+    if json is not None:
+        if data is not None or content is not None:
+            raise TypeError("pass at most one of json=, data= and content=")
+        if "content-type" not in headers:
+            headers["Content-Type"] = "application/json"
+        return _JSON_ENCODER.encode(json).encode()
+    if data is not None:
+        if content is not None:
+            raise TypeError("pass at most one of json=, data= and content=")
+        if isinstance(data, bytes | bytearray | memoryview):
+            return bytes(data)
+        if isinstance(data, str):
+            return data.encode()
+        if "content-type" not in headers:
+            headers["Content-Type"] = _FORM
+        return urlencode(_params(data)).encode("ascii")
+    if content is None:
+        return None
+    if isinstance(content, bytes | bytearray | memoryview):
+        return bytes(content)
+    if isinstance(content, str):
+        return content.encode()
+    raise TypeError(f"content must be bytes or str, not {type(content).__name__}")
+
+
+def _build(
+    method: str,
+    url: str,
+    headers: HeadersInput | None,
+    params: ParamsInput | None,
+    json: Any,
+    data: RequestData | None,
+    content: bytes | str | None,
+    allow_redirects: bool,
+    idempotency_key: str | None,
+    extensions: Mapping[str, Any] | None,
+) -> tuple[RequestContext, str]:
+    """The context of a call and the origin of its URL, everything validated."""
+    method = _check_method(method)
+    origin = _check_url(method, url)
+    # Validated as Headers() does (CR/LF/NUL -> InvalidHeaderError), and copied.
+    request_headers = _headers(headers)
+    body = None
+    if json is not None or data is not None or content is not None:
+        body = _body(json, data, content, request_headers)
+    if idempotency_key is not None:
+        request_headers["Idempotency-Key"] = idempotency_key
+    return (
+        RequestContext(
+            method,
+            url,
+            request_headers,
+            [] if params is None else _params(params),
+            body,
+            None,
+            1,
+            {} if extensions is None else dict(extensions),
+            allow_redirects,
+            idempotency_key,
+        ),
+        origin,
+    )
+
+
+def _copy(context: RequestContext) -> RequestContext:
+    """A fresh copy for one attempt: interceptors' edits must not pile up across attempts."""
+    return RequestContext(
+        context.method,
+        context.url,
+        _headers(context.headers),
+        list(context.params),
+        context.body,
+        context.timeout,
+        context.attempt,
+        dict(context.extensions),
+        context.allow_redirects,
+        context.idempotency_key,
+    )
