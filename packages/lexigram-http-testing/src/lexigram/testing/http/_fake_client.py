@@ -1,0 +1,439 @@
+"""``FakeHTTPClient``: ``HTTPClientProtocol`` answered by a router, for domain tests."""
+# ruff: noqa: ASYNC109  (``timeout=`` is the per-call deadline, as on HTTPClient)
+
+from __future__ import annotations
+
+import json as _jsonlib
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any, Final, Never, Self, TypeAlias
+from urllib.parse import urlencode, urlsplit
+
+from lexigram.contracts.web import (
+    ClientClosedError,
+    Headers,
+    HeadersInput,
+    HTTPClientError,
+    HTTPConnectionError,
+    HttpResponse,
+    HTTPStatusError,
+    HTTPTimeoutError,
+    InvalidURLError,
+    RequestContext,
+    redact_url,
+)
+from lexigram.result import Err, Ok, Result
+from lexigram.testing.http._matching import param_text
+from lexigram.testing.http._router import CallList, Router
+
+__all__ = ["FakeHTTPClient"]
+
+Params: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]]
+Data: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]] | bytes | str
+
+_JSON_ENCODER: Final = _jsonlib.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, separators=(",", ":")
+)
+
+
+def _pairs(params: Params) -> list[tuple[str, str]]:
+    items = params.items() if isinstance(params, Mapping) else params
+    result: list[tuple[str, str]] = []
+    for name, value in items:
+        if isinstance(value, list | tuple):
+            result.extend((str(name), param_text(item)) for item in value)
+        else:
+            result.append((str(name), param_text(value)))
+    return result
+
+
+def _body(
+    json: Any, data: Data | None, content: bytes | str | None, headers: Headers
+) -> bytes | None:
+    """The body as ``HTTPClient`` serialises it (same encoder, same default Content-Type)."""
+    if sum(value is not None for value in (json, data, content)) > 1:
+        raise TypeError("pass at most one of json=, data= and content=")
+    if json is not None:
+        headers.setdefault("Content-Type", "application/json")
+        return _JSON_ENCODER.encode(json).encode()
+    if isinstance(data, bytes | str):
+        return data.encode() if isinstance(data, str) else data
+    if data is not None:
+        headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        return urlencode(_pairs(data)).encode("ascii")
+    if isinstance(content, str):
+        return content.encode()
+    return content
+
+
+def _check_url(method: str, url: str) -> None:
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        shown = redact_url(url) if isinstance(url, str) else type(url).__name__
+        raise InvalidURLError(
+            f"invalid URL {shown!r}: only absolute http:// and https:// URLs are sent",
+            method=method,
+            url=url if isinstance(url, str) else None,
+        )
+
+
+class FakeHTTPClient:
+    """An ``HTTPClientProtocol`` whose answers come from a :class:`Router`.
+
+    For domain tests: pass it where the code expects ``HTTPClientProtocol``. Requests are built
+    as ``HTTPClient`` builds them (same keywords, same JSON and form encoding), matched by the
+    router and mapped to a ``Result`` the same way: status < 400 is ``Ok``, 4xx/5xx
+    ``Err(HTTPStatusError)``, connection failures and timeouts ``Err(HTTPConnectionError)`` /
+    ``Err(HTTPTimeoutError)``; anything else the router raises (an unmatched request, a
+    scripted ``HTTPCircuitOpenError``) propagates. There are no interceptors, retries, breaker
+    or metrics: to test those, use the real client over :class:`MockTransport`.
+
+    ``timeout`` is the default deadline of a call (``None``: none), bounding injected latency.
+    """
+
+    __slots__ = ("_closed", "_router", "_timeout")
+
+    def __init__(self, router: Router | None = None, *, timeout: float | None = None) -> None:
+        self._router = router if router is not None else Router()
+        self._timeout = timeout
+        self._closed = False
+
+    @property
+    def router(self) -> Router:
+        """The router answering the requests."""
+        return self._router
+
+    @property
+    def calls(self) -> CallList:
+        """Every request sent, oldest first (the router's history)."""
+        return self._router.calls
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether :meth:`aclose` was called."""
+        return self._closed
+
+    async def aclose(self) -> None:
+        """Close the client; later calls raise ``ClientClosedError``. Idempotent."""
+        self._closed = True
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<FakeHTTPClient {self._router!r}>"
+
+    async def get(
+        self,
+        url: str,
+        *,
+        headers: HeadersInput | None = None,
+        params: Params | None = None,
+        json: Any = None,
+        data: Data | None = None,
+        content: bytes | str | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = True,
+        idempotency_key: str | None = None,
+        extensions: Mapping[str, Any] | None = None,
+        **unexpected: Never,
+    ) -> Result[HttpResponse, HTTPClientError]:
+        """Send a GET request."""
+        if unexpected:
+            raise TypeError(f"get() got an unexpected keyword argument {next(iter(unexpected))!r}")
+        return await self._call(
+            "GET",
+            url,
+            headers,
+            params,
+            json,
+            data,
+            content,
+            timeout,
+            allow_redirects,
+            idempotency_key,
+            extensions,
+        )
+
+    async def post(
+        self,
+        url: str,
+        *,
+        headers: HeadersInput | None = None,
+        params: Params | None = None,
+        json: Any = None,
+        data: Data | None = None,
+        content: bytes | str | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = True,
+        idempotency_key: str | None = None,
+        extensions: Mapping[str, Any] | None = None,
+        **unexpected: Never,
+    ) -> Result[HttpResponse, HTTPClientError]:
+        """Send a POST request."""
+        if unexpected:
+            raise TypeError(f"post() got an unexpected keyword argument {next(iter(unexpected))!r}")
+        return await self._call(
+            "POST",
+            url,
+            headers,
+            params,
+            json,
+            data,
+            content,
+            timeout,
+            allow_redirects,
+            idempotency_key,
+            extensions,
+        )
+
+    async def put(
+        self,
+        url: str,
+        *,
+        headers: HeadersInput | None = None,
+        params: Params | None = None,
+        json: Any = None,
+        data: Data | None = None,
+        content: bytes | str | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = True,
+        idempotency_key: str | None = None,
+        extensions: Mapping[str, Any] | None = None,
+        **unexpected: Never,
+    ) -> Result[HttpResponse, HTTPClientError]:
+        """Send a PUT request."""
+        if unexpected:
+            raise TypeError(f"put() got an unexpected keyword argument {next(iter(unexpected))!r}")
+        return await self._call(
+            "PUT",
+            url,
+            headers,
+            params,
+            json,
+            data,
+            content,
+            timeout,
+            allow_redirects,
+            idempotency_key,
+            extensions,
+        )
+
+    async def delete(
+        self,
+        url: str,
+        *,
+        headers: HeadersInput | None = None,
+        params: Params | None = None,
+        json: Any = None,
+        data: Data | None = None,
+        content: bytes | str | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = True,
+        idempotency_key: str | None = None,
+        extensions: Mapping[str, Any] | None = None,
+        **unexpected: Never,
+    ) -> Result[HttpResponse, HTTPClientError]:
+        """Send a DELETE request."""
+        if unexpected:
+            raise TypeError(
+                f"delete() got an unexpected keyword argument {next(iter(unexpected))!r}"
+            )
+        return await self._call(
+            "DELETE",
+            url,
+            headers,
+            params,
+            json,
+            data,
+            content,
+            timeout,
+            allow_redirects,
+            idempotency_key,
+            extensions,
+        )
+
+    async def patch(
+        self,
+        url: str,
+        *,
+        headers: HeadersInput | None = None,
+        params: Params | None = None,
+        json: Any = None,
+        data: Data | None = None,
+        content: bytes | str | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = True,
+        idempotency_key: str | None = None,
+        extensions: Mapping[str, Any] | None = None,
+        **unexpected: Never,
+    ) -> Result[HttpResponse, HTTPClientError]:
+        """Send a PATCH request."""
+        if unexpected:
+            raise TypeError(
+                f"patch() got an unexpected keyword argument {next(iter(unexpected))!r}"
+            )
+        return await self._call(
+            "PATCH",
+            url,
+            headers,
+            params,
+            json,
+            data,
+            content,
+            timeout,
+            allow_redirects,
+            idempotency_key,
+            extensions,
+        )
+
+    async def head(
+        self,
+        url: str,
+        *,
+        headers: HeadersInput | None = None,
+        params: Params | None = None,
+        json: Any = None,
+        data: Data | None = None,
+        content: bytes | str | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = True,
+        idempotency_key: str | None = None,
+        extensions: Mapping[str, Any] | None = None,
+        **unexpected: Never,
+    ) -> Result[HttpResponse, HTTPClientError]:
+        """Send a HEAD request."""
+        if unexpected:
+            raise TypeError(f"head() got an unexpected keyword argument {next(iter(unexpected))!r}")
+        return await self._call(
+            "HEAD",
+            url,
+            headers,
+            params,
+            json,
+            data,
+            content,
+            timeout,
+            allow_redirects,
+            idempotency_key,
+            extensions,
+        )
+
+    async def options(
+        self,
+        url: str,
+        *,
+        headers: HeadersInput | None = None,
+        params: Params | None = None,
+        json: Any = None,
+        data: Data | None = None,
+        content: bytes | str | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = True,
+        idempotency_key: str | None = None,
+        extensions: Mapping[str, Any] | None = None,
+        **unexpected: Never,
+    ) -> Result[HttpResponse, HTTPClientError]:
+        """Send a OPTIONS request."""
+        if unexpected:
+            raise TypeError(
+                f"options() got an unexpected keyword argument {next(iter(unexpected))!r}"
+            )
+        return await self._call(
+            "OPTIONS",
+            url,
+            headers,
+            params,
+            json,
+            data,
+            content,
+            timeout,
+            allow_redirects,
+            idempotency_key,
+            extensions,
+        )
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: HeadersInput | None = None,
+        params: Params | None = None,
+        json: Any = None,
+        data: Data | None = None,
+        content: bytes | str | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = True,
+        idempotency_key: str | None = None,
+        extensions: Mapping[str, Any] | None = None,
+        **unexpected: Never,
+    ) -> Result[HttpResponse, HTTPClientError]:
+        """Send a request with any method."""
+        if unexpected:
+            raise TypeError(
+                f"request() got an unexpected keyword argument {next(iter(unexpected))!r}"
+            )
+        return await self._call(
+            method,
+            url,
+            headers,
+            params,
+            json,
+            data,
+            content,
+            timeout,
+            allow_redirects,
+            idempotency_key,
+            extensions,
+        )
+
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        headers: HeadersInput | None,
+        params: Params | None,
+        json: Any,
+        data: Data | None,
+        content: bytes | str | None,
+        timeout: float | None,
+        allow_redirects: bool,
+        idempotency_key: str | None,
+        extensions: Mapping[str, Any] | None,
+    ) -> Result[HttpResponse, HTTPClientError]:
+        method = method.upper()
+        if self._closed:
+            raise ClientClosedError(method=method, url=url)
+        _check_url(method, url)
+        request_headers = Headers(headers)
+        body = _body(json, data, content, request_headers)
+        if idempotency_key is not None:
+            request_headers["Idempotency-Key"] = idempotency_key
+        context = RequestContext(
+            method=method,
+            url=url,
+            headers=request_headers,
+            params=[] if params is None else _pairs(params),
+            body=body,
+            timeout=self._timeout if timeout is None else timeout,
+            attempt=1,
+            extensions={} if extensions is None else dict(extensions),
+            allow_redirects=allow_redirects,
+            idempotency_key=idempotency_key,
+        )
+        try:
+            response = await self._router.handle(context)
+        except (HTTPConnectionError, HTTPTimeoutError) as exc:
+            return Err(exc)
+        if response.status >= 400:
+            return Err(HTTPStatusError(response=response))
+        return Ok(response)
