@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 import types
 
+import pytest
+
 import lexigram
 import lexigram.di
 
@@ -44,3 +46,25 @@ def test_seed_import_paths() -> None:
     assert lexigram.di.module is module
     assert callable(module)
     assert not isinstance(vars(lexigram.di)["module"], types.ModuleType)
+
+
+def test_the_root_package_loads_application_lazily() -> None:
+    # Every ``import lexigram.<member>`` runs lexigram/__init__.py: it must not drag in
+    # pydantic and yaml for code that only uses the contracts.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, lexigram.result\n"
+        "assert 'pydantic' not in sys.modules and 'yaml' not in sys.modules, 'eager'\n"
+        "from lexigram import Application\n"
+        "assert Application.__module__ == 'lexigram.di.application'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_root_package_names_unknown_attributes() -> None:
+    import lexigram
+
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = lexigram.nope
