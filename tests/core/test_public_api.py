@@ -16,10 +16,12 @@ API_MODULES = [
     "_base_url",
     "_client",
     "_config",
+    "_decoders",
     "_interceptors",
     "_observe",
     "_request",
     "_retry",
+    "_stream",
     "_transport",
 ]
 
@@ -29,9 +31,13 @@ FROM_CONTRACTS = {
     "HTTPCircuitOpenError",
     "HTTPClientError",
     "HTTPConnectionError",
+    "HTTPDecodeError",
     "HTTPInterceptorError",
     "HTTPRetryExhaustedError",
     "HTTPStatusError",
+    "HTTPStreamDisconnectedError",
+    "HTTPStreamError",
+    "HTTPStreamLimitError",
     "HTTPTimeoutError",
     "HTTPUsageError",
     "Headers",
@@ -39,6 +45,7 @@ FROM_CONTRACTS = {
     "InvalidHeaderError",
     "InvalidURLError",
     "RequestContext",
+    "ServerSentEvent",
     "TimeoutPhase",
 }
 
@@ -82,6 +89,11 @@ def test_every_export_resolves_and_has_a_docstring(name: str) -> None:
         lexigram.http.DefaultRetryPolicy,
         lexigram.http.HTTPClient,
         lexigram.http.InterceptorChain,
+        lexigram.http.LineDecoder,
+        lexigram.http.NDJSONDecoder,
+        lexigram.http.SSEDecoder,
+        lexigram.http.SSEReconnect,
+        lexigram.http.StreamResponse,
     ],
 )
 def test_public_members_have_docstrings(cls: type) -> None:

@@ -2,6 +2,7 @@
 
 ``HTTPClient`` returns ``Result[HttpResponse, HTTPClientError]`` from its verbs;
 ``BaseURLHTTPClient`` is the SDK-style client for one upstream (paths, default headers).
+``stream()`` on both reads a body as it arrives: lines, Server-Sent Events, NDJSON, bytes.
 The contracts' response type and errors are re-exported for convenience.
 """
 
@@ -11,27 +12,42 @@ from lexigram.contracts.web import (
     HTTPCircuitOpenError,
     HTTPClientError,
     HTTPConnectionError,
+    HTTPDecodeError,
     HTTPInterceptorError,
     HttpResponse,
     HTTPRetryExhaustedError,
     HTTPStatusError,
+    HTTPStreamDisconnectedError,
+    HTTPStreamError,
+    HTTPStreamLimitError,
     HTTPTimeoutError,
     HTTPUsageError,
     InvalidHeaderError,
     InvalidURLError,
     RequestContext,
+    ServerSentEvent,
     TimeoutPhase,
 )
 from lexigram.http._base_url import BaseURLHTTPClient
 from lexigram.http._client import ClientState, HTTPClient
 from lexigram.http._config import HTTPClientConfig, PoolConfig, RetryConfig, TLSConfig
+from lexigram.http._decoders import (
+    DEFAULT_MAX_EVENT_BYTES,
+    DEFAULT_MAX_LINE_BYTES,
+    LineDecoder,
+    NDJSONDecoder,
+    SSEDecoder,
+)
 from lexigram.http._interceptors import InterceptorChain
 from lexigram.http._module import HTTPModule, HTTPProvider
 from lexigram.http._request import ParamsInput, RequestData
 from lexigram.http._retry import DefaultRetryPolicy
+from lexigram.http._stream import SSEReconnect, StreamContext, StreamResponse
 from lexigram.http._transport import AiohttpStreamingResponse, AiohttpTransport
 
 __all__ = [
+    "DEFAULT_MAX_EVENT_BYTES",
+    "DEFAULT_MAX_LINE_BYTES",
     "AiohttpStreamingResponse",
     "AiohttpTransport",
     "BaseURLHTTPClient",
@@ -43,11 +59,15 @@ __all__ = [
     "HTTPClientConfig",
     "HTTPClientError",
     "HTTPConnectionError",
+    "HTTPDecodeError",
     "HTTPInterceptorError",
     "HTTPModule",
     "HTTPProvider",
     "HTTPRetryExhaustedError",
     "HTTPStatusError",
+    "HTTPStreamDisconnectedError",
+    "HTTPStreamError",
+    "HTTPStreamLimitError",
     "HTTPTimeoutError",
     "HTTPUsageError",
     "Headers",
@@ -55,11 +75,18 @@ __all__ = [
     "InterceptorChain",
     "InvalidHeaderError",
     "InvalidURLError",
+    "LineDecoder",
+    "NDJSONDecoder",
     "ParamsInput",
     "PoolConfig",
     "RequestContext",
     "RequestData",
     "RetryConfig",
+    "SSEDecoder",
+    "SSEReconnect",
+    "ServerSentEvent",
+    "StreamContext",
+    "StreamResponse",
     "TLSConfig",
     "TimeoutPhase",
 ]

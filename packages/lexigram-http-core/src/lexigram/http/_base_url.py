@@ -27,7 +27,9 @@ from lexigram.contracts.web import (
 )
 from lexigram.http._client import ClientState, HTTPClient, _positive_timeout
 from lexigram.http._config import HTTPClientConfig
+from lexigram.http._decoders import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_LINE_BYTES
 from lexigram.http._request import ParamsInput, RequestData, _check_url, _headers
+from lexigram.http._stream import SSEReconnect, StreamContext
 
 __all__ = ["BaseURLHTTPClient"]
 
@@ -48,6 +50,8 @@ class BaseURLHTTPClient:
     ``headers`` are sent on every request; per-call headers override them by name.
     ``timeout`` is the default deadline of a call (else ``config.pool.timeout``). The other
     options are those of :class:`HTTPClient`, which does the work (see :attr:`client`).
+
+    :meth:`stream` reads a response as it arrives (lines, SSE events, NDJSON, bytes).
     """
 
     __slots__ = (
@@ -391,16 +395,10 @@ class BaseURLHTTPClient:
     ) -> HttpResponse:
         """Send a request with any method to ``path``; keywords as in ``HTTPClient.request``."""
         url = self.url_for(path)
-        if headers is None:
-            merged = self._headers
-        else:
-            merged = _headers(self._headers)
-            # By lower-case name, as Headers.__setitem__: a per-call header replaces a default.
-            merged._store.update(_headers(headers)._store)
         return await self._client._perform(
             method,
             url,
-            merged,
+            self._merge(headers),
             params,
             json,
             data,
@@ -410,3 +408,56 @@ class BaseURLHTTPClient:
             idempotency_key,
             extensions,
         )
+
+    def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: HeadersInput | None = None,
+        params: ParamsInput | None = None,
+        json: Any = None,
+        data: RequestData | None = None,
+        content: bytes | str | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = True,
+        idempotency_key: str | None = None,
+        extensions: Mapping[str, Any] | None = None,
+        idle_timeout: float | None = None,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        reconnect: SSEReconnect | None = None,
+    ) -> StreamContext:
+        """Stream the response of a request to ``path``: ``async with client.stream(...) as r``.
+
+        The value is a :class:`StreamResponse`: ``status``, ``headers``, ``raise_for_status()``,
+        and async-iterable over decoded lines; it also offers ``iter_bytes()``, ``sse()`` and
+        ``ndjson()``. Keywords as in :meth:`HTTPClient.stream`; connection failures and
+        timeouts raise on entry, a 4xx/5xx does not (call ``raise_for_status()``).
+        """
+        url = self.url_for(path)
+        return self._client._stream_context(
+            method,
+            url,
+            self._merge(headers),
+            params,
+            json,
+            data,
+            content,
+            self._timeout if timeout is None else timeout,
+            allow_redirects,
+            idempotency_key,
+            extensions,
+            idle_timeout,
+            max_line_bytes,
+            max_event_bytes,
+            reconnect,
+        )
+
+    def _merge(self, headers: HeadersInput | None) -> Headers:
+        if headers is None:
+            return self._headers
+        merged = _headers(self._headers)
+        # By lower-case name, as Headers.__setitem__: a per-call header replaces a default.
+        merged._store.update(_headers(headers)._store)
+        return merged

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import functools
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
@@ -33,10 +34,21 @@ from lexigram.contracts.web import (
     TimeoutPhase,
 )
 from lexigram.http._config import HTTPClientConfig
+from lexigram.http._decoders import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_LINE_BYTES, _check_limit
 from lexigram.http._interceptors import InterceptorChain
 from lexigram.http._observe import _log_error_response, _log_failure, _Observer
 from lexigram.http._request import ParamsInput, RequestData, _build, _copy
 from lexigram.http._retry import DefaultRetryPolicy
+from lexigram.http._stream import (
+    SSEReconnect,
+    StreamContext,
+    StreamResponse,
+    _Opened,
+    _StreamOptions,
+    disable_read_timeout,
+    read_error_body,
+    static_stream,
+)
 from lexigram.result import Err, Ok, Result
 
 __all__ = ["ClientState", "HTTPClient"]
@@ -79,6 +91,10 @@ class HTTPClient:
     ``retry_policy``, else :class:`DefaultRetryPolicy` from ``config.retry`` (unless disabled).
     ``circuit_breaker`` wraps each attempt, keyed on the URL's origin.
 
+    :meth:`stream` reads a response as it arrives (lines, SSE, NDJSON, bytes). Being a
+    context manager, it cannot return a ``Result``: it **raises** connection failures and
+    timeouts (``HTTPConnectionError`` / ``HTTPTimeoutError``) where the verbs return ``Err``.
+
     Use it as an async context manager or call :meth:`aclose`; it closes its transport, the
     one it built or the one it was given (as httpx does), so a transport is not shared between
     clients that close independently.
@@ -94,6 +110,7 @@ class HTTPClient:
         "_observer",
         "_resilience",
         "_send",
+        "_sleep",
         "_state",
         "_transport",
     )
@@ -132,6 +149,7 @@ class HTTPClient:
         self._breaker = circuit_breaker
         self._observer = None if metrics is None else _Observer(metrics, clock)
         self._clock = clock
+        self._sleep = sleep
         self._default_timeout = config.pool.timeout
         self._state = ClientState.UNOPENED
 
@@ -451,6 +469,212 @@ class HTTPClient:
             extensions,
         )
 
+    # -- streaming --------------------------------------------------------------------------
+
+    def stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: HeadersInput | None = None,
+        params: ParamsInput | None = None,
+        json: Any = None,
+        data: RequestData | None = None,
+        content: bytes | str | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = True,
+        idempotency_key: str | None = None,
+        extensions: Mapping[str, Any] | None = None,
+        idle_timeout: float | None = None,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        reconnect: SSEReconnect | None = None,
+        **unexpected: Never,
+    ) -> StreamContext:
+        """Send a request and read the response body as it arrives.
+
+        ``async with client.stream("POST", url, json=...) as response:`` then iterate
+        ``response`` (text lines), ``response.sse()``, ``response.ndjson()`` or
+        ``response.iter_bytes()`` (see :class:`StreamResponse`). Leaving the block releases
+        the connection, however it ends.
+
+        Unlike the verbs, this **raises** instead of returning a ``Result`` (a context
+        manager has nothing to return it in): connection failures and timeouts raise
+        ``HTTPConnectionError`` / ``HTTPTimeoutError`` on entry, besides what the verbs
+        raise. A 4xx/5xx status does not raise; call ``response.raise_for_status()``.
+
+        The request keywords are those of :meth:`request`. ``timeout`` is the deadline up to
+        the response headers, retries included; retries (resilience, breaker) and request
+        interceptors apply until then, never once the body has started. The body is bounded
+        instead by ``idle_timeout``, the longest wait for data (default
+        ``config.read_timeout``; ``math.inf`` for none): past it, ``HTTPTimeoutError`` with
+        phase ``idle``. ``max_line_bytes`` (1 MiB) bounds a line, ``max_event_bytes``
+        (16 MiB) the data of one SSE event: past them, ``HTTPStreamLimitError``.
+        ``reconnect=SSEReconnect(...)`` makes :meth:`StreamResponse.sse` reconnect with
+        ``Last-Event-ID`` when the stream drops, as an ``EventSource`` does.
+
+        Response interceptors see the head of each attempt: an ``HttpResponse`` with the
+        status and headers and an empty body (for a status >= 400, the first 64 KiB of the
+        error body); the status and headers they return are those the stream reports.
+        """
+        if unexpected:
+            raise _unexpected("stream", unexpected)
+        return self._stream_context(
+            method,
+            url,
+            headers,
+            params,
+            json,
+            data,
+            content,
+            timeout,
+            allow_redirects,
+            idempotency_key,
+            extensions,
+            idle_timeout,
+            max_line_bytes,
+            max_event_bytes,
+            reconnect,
+        )
+
+    def _stream_context(
+        self,
+        method: str,
+        url: str,
+        headers: HeadersInput | None,
+        params: ParamsInput | None,
+        json: Any,
+        data: RequestData | None,
+        content: bytes | str | None,
+        timeout: float | None,
+        allow_redirects: bool,
+        idempotency_key: str | None,
+        extensions: Mapping[str, Any] | None,
+        idle_timeout: float | None,
+        max_line_bytes: int,
+        max_event_bytes: int,
+        reconnect: SSEReconnect | None,
+    ) -> StreamContext:
+        # Options are checked here, so a bad one fails at the call, not on entry.
+        if reconnect is not None and not isinstance(reconnect, SSEReconnect):
+            raise TypeError(f"reconnect must be an SSEReconnect, not {type(reconnect).__name__}")
+        idle = self._config.read_timeout if idle_timeout is None else idle_timeout
+        idle = _positive_timeout(idle)
+        options = _StreamOptions(
+            idle_timeout=idle if math.isfinite(idle) else None,
+            max_line_bytes=_check_limit(max_line_bytes, "max_line_bytes"),
+            max_event_bytes=_check_limit(max_event_bytes, "max_event_bytes"),
+            reconnect=reconnect,
+            max_body_bytes=self._config.max_response_bytes,
+        )
+        return StreamContext(
+            functools.partial(
+                self._open_stream,
+                method,
+                url,
+                headers,
+                params,
+                json,
+                data,
+                content,
+                timeout,
+                allow_redirects,
+                idempotency_key,
+                extensions,
+                options,
+            )
+        )
+
+    async def _open_stream(
+        self,
+        method: str,
+        url: str,
+        headers: HeadersInput | None,
+        params: ParamsInput | None,
+        json: Any,
+        data: RequestData | None,
+        content: bytes | str | None,
+        timeout: float | None,
+        allow_redirects: bool,
+        idempotency_key: str | None,
+        extensions: Mapping[str, Any] | None,
+        options: _StreamOptions,
+    ) -> StreamResponse:
+        if self._state is not ClientState.OPENED:
+            if self._state is ClientState.CLOSED:
+                raise ClientClosedError(method=method, url=url)
+            self._state = ClientState.OPENED
+        context, origin = _build(
+            method,
+            url,
+            headers,
+            params,
+            json,
+            data,
+            content,
+            allow_redirects,
+            idempotency_key,
+            extensions,
+        )
+        budget = self._default_timeout if timeout is None else _positive_timeout(timeout)
+        started = self._clock()
+        reopen = None
+        if options.reconnect is None:
+            opened = await self._stream_call(context, origin, budget, options)
+        else:
+            # Reconnections resend the request as built, so the first attempt gets a copy.
+            opened = await self._stream_call(_copy(context), origin, budget, options)
+            reopen = functools.partial(self._reopen_stream, context, origin, budget, options)
+        return StreamResponse(
+            opened,
+            options,
+            request_method=context.method,
+            started=started,
+            observer=self._observer,
+            reopen=reopen,
+            sleep=self._sleep,
+            last_event_id=context.headers.get("Last-Event-ID"),
+        )
+
+    async def _reopen_stream(
+        self,
+        template: RequestContext,
+        origin: str,
+        budget: float,
+        options: _StreamOptions,
+        last_event_id: str | None,
+    ) -> _Opened:
+        """Send a stream's request again (an SSE reconnection)."""
+        if self._state is ClientState.CLOSED:
+            raise ClientClosedError(method=template.method, url=template.url)
+        context = _copy(template)
+        context.attempt = 1
+        if last_event_id:
+            context.headers["Last-Event-ID"] = last_event_id
+        else:
+            context.headers.pop("Last-Event-ID", None)
+        return await self._stream_call(context, origin, budget, options)
+
+    async def _stream_call(
+        self, context: RequestContext, origin: str, budget: float, options: _StreamOptions
+    ) -> _Opened:
+        """One logical call up to the response headers, through resilience like the verbs."""
+        context.timeout = budget
+        resilience = self._resilience
+        attempts = _StreamAttempts(self._transport, options.idle_timeout)
+        call = _StreamCall(
+            self, context, origin, self._clock() + budget, budget, resilience, attempts
+        )
+        try:
+            if resilience is None:
+                head = await call(1)
+            else:
+                head = await resilience.execute(context, call)
+        except BaseException:
+            await attempts.release()
+            raise
+        return await attempts.take(head)
+
     # -- the request path -------------------------------------------------------------------
 
     async def _result(
@@ -550,7 +774,7 @@ class _Call:
     leaves no reference cycle behind.
     """
 
-    __slots__ = ("_budget", "_client", "_context", "_deadline", "_origin", "_pristine")
+    __slots__ = ("_budget", "_client", "_context", "_deadline", "_origin", "_pristine", "_send")
 
     def __init__(
         self,
@@ -569,6 +793,7 @@ class _Call:
         # Interceptors edit the context; with several attempts possible each one gets a
         # fresh copy of the request as built. Without interceptors nothing else edits it.
         self._pristine = resilience is not None and client._chain is not None
+        self._send: Callable[[RequestContext], Awaitable[HttpResponse]] = client._send
 
     async def __call__(self, attempt: int) -> HttpResponse:
         client = self._client
@@ -611,9 +836,9 @@ class _Call:
         observer = client._observer
         try:
             if observer is None:
-                response = await client._send(context)
+                response = await self._send(context)
             else:
-                response = await observer.send(client._send, context)
+                response = await observer.send(self._send, context)
         except HTTPClientError as exc:
             _log_failure(context, exc)
             raise
@@ -631,4 +856,93 @@ class _Call:
                     method=context.method,
                     url=context.url,
                 ) from exc
+        return response
+
+
+class _StreamAttempts:
+    """The streamed responses of one call's attempts, until one of them is the answer.
+
+    Each attempt opens a stream and hands its head to the resilience machinery; an attempt
+    that starts means the previous answer was not taken, so its response is released first.
+    """
+
+    __slots__ = ("_idle", "_opened", "_transport")
+
+    def __init__(self, transport: HTTPTransportProtocol, idle: float | None) -> None:
+        self._transport = transport
+        self._idle = idle
+        self._opened: list[_Opened] = []
+
+    async def open(self, context: RequestContext) -> HttpResponse:
+        """The transport step of an attempt: send, and return the head once it is in."""
+        await self.release()
+        started = time.perf_counter()
+        raw = await self._transport.send_stream(context)
+        try:
+            disable_read_timeout(raw)
+            chunks = raw.iter_bytes()
+            read: list[bytes] = []
+            body = b""
+            if raw.status >= 400:
+                # Bounded, so an error (and HTTPRetryExhaustedError) can show what it says.
+                read, body = await read_error_body(raw, chunks, self._idle)
+            head = HttpResponse(
+                raw.status,
+                raw.url,
+                raw.method,
+                raw.headers,
+                body,
+                elapsed=time.perf_counter() - started,
+            )
+        except BaseException:
+            await raw.aclose()
+            raise
+        self._opened.append(_Opened(head, raw, chunks, read))
+        return head
+
+    def tag(self, head: HttpResponse) -> None:
+        """Record the head the response interceptors returned for the latest attempt."""
+        if self._opened:
+            self._opened[-1].head = head
+
+    async def take(self, head: HttpResponse) -> _Opened:
+        """The stream whose head the call returned; the others are released."""
+        chosen = None
+        for opened in self._opened:
+            if opened.head is head:
+                chosen = opened
+        if chosen is not None:
+            self._opened.remove(chosen)
+        await self.release()
+        # A head no attempt produced (a pipeline's fallback) streams its own body.
+        return chosen if chosen is not None else static_stream(head)
+
+    async def release(self) -> None:
+        opened, self._opened = self._opened, []
+        for stream in opened:
+            await stream.aclose()
+
+
+class _StreamCall(_Call):
+    """A logical call whose attempts open streams (``HTTPClient.stream``)."""
+
+    __slots__ = ("_attempts",)
+
+    def __init__(
+        self,
+        client: HTTPClient,
+        context: RequestContext,
+        origin: str,
+        deadline: float,
+        budget: float,
+        resilience: object,
+        attempts: _StreamAttempts,
+    ) -> None:
+        super().__init__(client, context, origin, deadline, budget, resilience)
+        self._attempts = attempts
+        self._send = attempts.open
+
+    async def _attempt(self, context: RequestContext) -> HttpResponse:
+        response = await super()._attempt(context)
+        self._attempts.tag(response)
         return response

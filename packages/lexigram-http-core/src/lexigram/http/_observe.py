@@ -27,6 +27,8 @@ _logger: Final = logging.getLogger("lexigram.http.client")
 
 _DURATION: Final = "http.request.duration"
 _STATUS: Final = "http.request.status"
+_STREAM_DURATION: Final = "http.stream.duration"
+_STREAM_TTFB: Final = "http.stream.ttfb"
 
 _ERROR_RESPONSE: Final = "http.client.error_response"
 _CONNECTION_ERROR: Final = "http.client.connection_error"
@@ -66,6 +68,18 @@ class _Observer:
         recorder = self._recorder
         recorder.histogram(_DURATION, duration, {"method": method})
         recorder.increment(_STATUS, 1.0, {"method": method, "status": status})
+
+    def elapsed(self, started: float) -> float:
+        """Seconds since ``started`` on the client's clock."""
+        return self._clock() - started
+
+    def stream_ttfb(self, method: str, seconds: float) -> None:
+        """``http.stream.ttfb``: from the start of a stream's call to its first body byte."""
+        self._recorder.histogram(_STREAM_TTFB, seconds, {"method": method})
+
+    def stream_duration(self, method: str, seconds: float) -> None:
+        """``http.stream.duration``: from the start of a stream's call to its end."""
+        self._recorder.histogram(_STREAM_DURATION, seconds, {"method": method})
 
 
 def _log_error_response(context: RequestContext, response: HttpResponse) -> None:

@@ -551,6 +551,19 @@ class AiohttpStreamingResponse:
         """Whether the connection was released."""
         return self._closed
 
+    def set_read_timeout(self, timeout: float | None) -> None:
+        """Replace ``read_timeout`` as the longest silence for the rest of the body.
+
+        ``None`` removes the bound: ``HTTPClient.stream()`` does so and enforces its own idle
+        timeout instead (which may be longer, and is set per call).
+        """
+        connection = self._resp.connection
+        protocol = None if connection is None else connection.protocol
+        if protocol is not None:
+            protocol.read_timeout = timeout
+            # Re-arms (or drops) the timer aiohttp set when the last bytes arrived.
+            protocol.start_timeout()
+
     def _take_body(self) -> None:
         if self._consumed or self._closed:
             raise HTTPUsageError(

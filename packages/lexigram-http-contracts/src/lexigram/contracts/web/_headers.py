@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, TypeAlias, TypeVar, overload
 
 from lexigram.contracts.web._errors import InvalidHeaderError
 from lexigram.contracts.web._redaction import redact_headers
 
 __all__ = ["Headers", "HeadersInput"]
+
+_T = TypeVar("_T")
 
 HeadersInput: TypeAlias = Mapping[str, str] | Iterable[tuple[str, str]]
 """What every API that takes headers accepts: a mapping or an iterable of ``(name, value)``."""
@@ -19,6 +21,10 @@ _TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _NOT_TOKEN: Final = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]")
 # CR and LF would let a value start a new header (response splitting); NUL truncates in C code.
 _FORBIDDEN_IN_VALUE: Final = re.compile(r"[\r\n\x00]")
+# Names already checked, to their lower case: code sets the same few names over and over
+# (interceptors once per attempt), and the regex is most of the cost of a set.
+_CHECKED_NAMES: Final[dict[str, str]] = {}
+_CHECKED_NAMES_MAX: Final = 1024
 
 
 def _check_name(name: str) -> None:
@@ -60,15 +66,16 @@ class Headers(MutableMapping[str, str]):
 
     def __init__(self, headers: HeadersInput | None = None, *, readonly: bool = False) -> None:
         self._readonly = False
-        if isinstance(headers, Headers):
+        if headers is None:
+            self._store = {}
+        elif isinstance(headers, Headers):
             # Already validated: copy the store instead of re-checking every pair.
             self._store = dict(headers._store)
         else:
             self._store = {}
-            if headers is not None:
-                pairs = headers.items() if isinstance(headers, Mapping) else headers
-                for name, value in pairs:
-                    self.add(name, value)
+            pairs = headers.items() if isinstance(headers, Mapping) else headers
+            for name, value in pairs:
+                self.add(name, value)
         self._readonly = readonly
 
     @property
@@ -84,10 +91,19 @@ class Headers(MutableMapping[str, str]):
         return self._store[name.lower()][1]
 
     def __setitem__(self, name: str, value: str) -> None:
-        self._check_writable()
-        _check_name(name)
-        _check_value(name, value)
-        self._store[name.lower()] = (name, value)
+        if self._readonly:
+            self._check_writable()
+        lower = _CHECKED_NAMES.get(name)
+        if lower is None:
+            _check_name(name)
+            lower = name.lower()
+            if len(_CHECKED_NAMES) < _CHECKED_NAMES_MAX:
+                _CHECKED_NAMES[name] = lower
+        # Three substring tests beat the regex on header-sized strings; anything unusual
+        # (not a str, or refused) goes through _check_value for its exact error.
+        if type(value) is not str or "\r" in value or "\n" in value or "\x00" in value:
+            _check_value(name, value)
+        self._store[lower] = (name, value)
 
     def __delitem__(self, name: str) -> None:
         self._check_writable()
@@ -101,6 +117,17 @@ class Headers(MutableMapping[str, str]):
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._store
+
+    @overload
+    def get(self, key: str, /) -> str | None: ...
+    @overload
+    def get(self, key: str, /, default: str | _T) -> str | _T: ...
+    def get(self, key: str, default: object = None) -> object:
+        """The value of ``key`` (any case), or ``default``."""
+        # Mapping.get goes through __getitem__ and a caught KeyError on a miss; the retry
+        # policies look up absent headers (Retry-After) on every retryable response.
+        item = self._store.get(key.lower())
+        return default if item is None else item[1]
 
     def add(self, name: str, value: str) -> None:
         """Add a value, joining it to an existing one with ``", "`` (RFC 9110 §5.3)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json as _jsonlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Final, NoReturn, Self
@@ -80,12 +81,16 @@ class HttpResponse:
         text: str | None = None,
         elapsed: float = 0.0,
     ) -> None:
-        given = sum((bool(body), json is not _MISSING, text is not None))
-        if given > 1:
-            raise TypeError("pass at most one of body, json= and text=")
         if json is _MISSING and text is None:
-            final_headers = Headers(headers, readonly=True)
+            # What transports build: nothing to encode, and read-only Headers (immutable, so
+            # shared rather than copied).
+            if type(headers) is Headers and headers._readonly:
+                final_headers = headers
+            else:
+                final_headers = Headers(headers, readonly=True)
         else:
+            if body or (json is not _MISSING and text is not None):
+                raise TypeError("pass at most one of body, json= and text=")
             final_headers = Headers(headers)
             if text is not None:
                 final_headers.setdefault("Content-Type", "text/plain; charset=utf-8")
@@ -94,17 +99,16 @@ class HttpResponse:
                 final_headers.setdefault("Content-Type", "application/json")
                 body = _jsonlib.dumps(json, separators=(",", ":"), ensure_ascii=False).encode()
             final_headers = final_headers.as_readonly()
-        set_ = object.__setattr__
-        set_(self, "_status", status)
-        set_(self, "_url", url)
-        set_(self, "_method", method.upper())
-        set_(self, "_headers", final_headers)
-        set_(self, "_body", bytes(body))
-        set_(self, "_elapsed", float(elapsed))
+        _set_status(self, status)
+        _set_url(self, url)
+        _set_method(self, method.upper())
+        _set_headers(self, final_headers)
+        _set_body(self, body if type(body) is bytes else bytes(body))
+        _set_elapsed(self, elapsed if type(elapsed) is float else float(elapsed))
         # json= is not cached as given: parsing the encoded body gives what a real server
         # would (tuples become lists, int keys become strings), so fakes cannot lie.
-        set_(self, "_json", _MISSING)
-        set_(self, "_text", text)
+        _set_json(self, _MISSING)
+        _set_text(self, text)
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
         raise AttributeError("HttpResponse is immutable")
@@ -180,7 +184,7 @@ class HttpResponse:
         if text is None:
             charset = _charset(self._headers.get("Content-Type"))
             text = self._body.decode(charset, errors="replace")
-            object.__setattr__(self, "_text", text)
+            _set_text(self, text)
         return text
 
     @property
@@ -192,7 +196,7 @@ class HttpResponse:
         value = self._json
         if value is _MISSING:
             value = self._parse_json()
-            object.__setattr__(self, "_json", value)
+            _set_json(self, value)
         return value
 
     def _parse_json(self) -> Any:
@@ -227,6 +231,23 @@ class HttpResponse:
     def __repr__(self) -> str:
         parts = [str(self._status), self._method, redact_url(self._url)]
         return f"<HttpResponse {' '.join(part for part in parts if part)}>"
+
+
+def _slot_setter(name: str) -> Callable[[HttpResponse, Any], None]:
+    setter: Callable[[HttpResponse, Any], None] = vars(HttpResponse)[name].__set__
+    return setter
+
+
+# The slots' own setters. ``__setattr__`` refuses every assignment, and calling these is
+# several times cheaper than ``object.__setattr__`` (a response is built per attempt).
+_set_status: Final = _slot_setter("_status")
+_set_url: Final = _slot_setter("_url")
+_set_method: Final = _slot_setter("_method")
+_set_headers: Final = _slot_setter("_headers")
+_set_body: Final = _slot_setter("_body")
+_set_elapsed: Final = _slot_setter("_elapsed")
+_set_json: Final = _slot_setter("_json")
+_set_text: Final = _slot_setter("_text")
 
 
 def _rebuild_response(
