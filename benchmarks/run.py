@@ -1,6 +1,6 @@
 """The benchmark suite: lexigram-http against raw aiohttp, httpx and tenacity, in one run.
 
-``uv run python benchmarks/run.py`` (about 4 minutes; ``--quick``: about 1 minute;
+``uv run python benchmarks/run.py`` (3-4 minutes; ``--quick``: under 1 minute;
 ``--json PATH``: where to write the results, default ``benchmarks/results/latest.json``).
 
 A private nginx (one worker pinned to CPU 1) serves fixed payloads on 127.0.0.1; this process
@@ -465,7 +465,7 @@ def _memory(upstream: _nginx.Upstream) -> dict[str, Any]:
 
 
 def _groups(upstream: _nginx.Upstream, quick: bool) -> list[Group]:
-    """The suite. Counts are sized for about 4 minutes in all (``quick``: about 1): this VM's
+    """The suite. Counts are sized for 3-4 minutes in all (``quick``: under 1): this VM's
     CPU speed drifts by 10-15 % from one second to the next, so many short interleaved rounds
     (medians of within-round ratios) beat a few long ones."""
     small = upstream.url(_nginx.SMALL_PATH)
@@ -483,7 +483,7 @@ def _groups(upstream: _nginx.Upstream, quick: bool) -> list[Group]:
             1,
             requests(64, "aiohttp-timeouts", "bare", "full", "baseurl", "tenacity"),
             n=1000,
-            rounds=4 if quick else 50,
+            rounds=4 if quick else 40,
             warmup=640,
         ),
         Group(
@@ -504,7 +504,7 @@ def _groups(upstream: _nginx.Upstream, quick: bool) -> list[Group]:
             1,
             requests(1, "bare", "full", "baseurl", "tenacity", "httpx"),
             n=300 if quick else 600,
-            rounds=2 if quick else 16,
+            rounds=2 if quick else 12,
             warmup=100,
         ),
         Group(
