@@ -3,11 +3,13 @@
 Every contender reads the same body from the same local server (a bare asyncio HTTP/1.1
 server in a child process, so the client has a core to itself; the body is framed in 16 KiB
 chunked-encoding chunks ahead of time, so the server costs next to nothing), in interleaved
-rounds within one run. Reported: the median and best time over rounds, and each peer's time
-divided by ours (``x2.0`` = we are twice as fast), median to median and best to best (the best
-is the steadier figure on a machine shared with other work).
+rounds within one run. Reported: the median over rounds of the wall time and of the client
+process's CPU time, and each peer's median divided by ours (``x2.0`` = we are twice as fast).
+The CPU ratio is the steadier figure on a machine shared with other work, as preemption adds
+wall time to everyone alike and so flattens wall-time ratios.
 
-SSE (LLM-style ``data: {json}`` events, one per token):
+SSE (LLM-style ``data: {json}`` events, one per token; then the same data with ``id:`` and
+``event:`` lines before it, which the decoder's general line parser handles):
 - lexigram: ``async with client.stream("GET", url) as r: async for event in r.sse()``
 - httpx-sse: ``async with aconnect_sse(client, "GET", url) as s: async for e in s.aiter_sse()``
 - aiohttp: ``async for line in resp.content``, counting ``data:`` lines (no SSE parsing: a
@@ -58,18 +60,21 @@ def _event(index: int) -> bytes:
 def build_bodies(megabytes: float) -> dict[str, tuple[bytes, int]]:
     """``path -> (body, items)``: an SSE stream and an NDJSON stream of about ``megabytes``."""
     sse: list[bytes] = []
+    named: list[bytes] = []
     ndjson: list[bytes] = []
     size = 0
     count = 0
     while size < megabytes * 1_000_000:
         data = _event(count)
         sse.append(b"data: " + data + b"\n\n")
+        named.append(b"id: %d\nevent: content_block_delta\ndata: %s\n\n" % (count, data))
         ndjson.append(data + b"\n")
         size += len(data) + 8
         count += 1
     sse.append(b"data: [DONE]\n\n")
     return {
         "/sse": (b"".join(sse), count + 1),
+        "/sse-named": (b"".join(named), count),
         "/ndjson": (b"".join(ndjson), count),
     }
 
@@ -93,6 +98,7 @@ def _serve(megabytes: float, ready: Connection) -> None:
     bodies = build_bodies(megabytes)
     responses = {
         "/sse": _framed(bodies["/sse"][0], "text/event-stream"),
+        "/sse-named": _framed(bodies["/sse-named"][0], "text/event-stream"),
         "/ndjson": _framed(bodies["/ndjson"][0], "application/x-ndjson"),
     }
 
@@ -213,33 +219,37 @@ async def httpx_lines(client: httpx.AsyncClient, url: str) -> tuple[int, int]:
 Contender = Callable[[], Awaitable[tuple[int, int]]]
 
 
-async def _measure(contender: Contender) -> tuple[float, int, int]:
-    started = time.perf_counter()
+Run = tuple[float, float, int, int]
+"""Wall seconds, client CPU seconds, items, body bytes."""
+
+
+async def _measure(contender: Contender) -> Run:
+    started, cpu = time.perf_counter(), time.process_time()
     items, size = await contender()
-    return time.perf_counter() - started, items, size
+    return time.perf_counter() - started, time.process_time() - cpu, items, size
 
 
-def _report(title: str, unit: str, results: dict[str, list[tuple[float, int, int]]]) -> None:
-    _, items, size = results["lexigram"][0]
-    print(f"\n{title} ({items:,} {unit}, {size / 1e6:.1f} MB)")
-    ours = statistics.median(t for t, _, _ in results["lexigram"])
-    ours_best = min(t for t, _, _ in results["lexigram"])
+def _report(title: str, unit: str, results: dict[str, list[Run]], body: int) -> None:
+    _, _, items, _ = results["lexigram"][0]
+    print(f"\n{title} ({items:,} {unit}, {body / 1e6:.1f} MB)")
+    ours = statistics.median(run[0] for run in results["lexigram"])
+    ours_cpu = statistics.median(run[1] for run in results["lexigram"])
     for name, runs in results.items():
-        seconds = statistics.median(t for t, _, _ in runs)
-        _, items, size = runs[0]
-        best = min(t for t, _, _ in runs)
+        seconds = statistics.median(run[0] for run in runs)
+        cpu = statistics.median(run[1] for run in runs)
+        items = runs[0][2]
         ratio = (
             ""
             if name == "lexigram"
-            else f"  lexigram x{seconds / ours:.2f} (best x{best / ours_best:.2f})"
+            else f"  lexigram x{seconds / ours:.2f} (CPU x{cpu / ours_cpu:.2f})"
         )
         print(
-            f"  {name:<20} {size / seconds / 1e6:7.1f} MB/s {items / seconds:11,.0f} {unit}/s"
-            f"  median {seconds * 1e3:6.1f} ms, best {best * 1e3:6.1f} ms{ratio}"
+            f"  {name:<20} {body / seconds / 1e6:6.1f} MB/s {items / seconds:10,.0f} {unit}/s"
+            f"  {seconds * 1e3:6.1f} ms (CPU {cpu * 1e3:6.1f} ms){ratio}"
         )
 
 
-async def run(base: str, rounds: int, expected: dict[str, int]) -> None:
+async def run(base: str, rounds: int, expected: dict[str, int], bodies: dict[str, int]) -> None:
     config = HTTPClientConfig(pool=PoolConfig(timeout=60.0), read_timeout=60.0)
     async with (
         HTTPClient(config) as ours,
@@ -247,6 +257,7 @@ async def run(base: str, rounds: int, expected: dict[str, int]) -> None:
         aiohttp.ClientSession() as session,
     ):
         sse_url, ndjson_url = f"{base}/sse", f"{base}/ndjson"
+        named_url = f"{base}/sse-named"
         suites: list[tuple[str, str, dict[str, Contender]]] = [
             (
                 "SSE events",
@@ -255,6 +266,15 @@ async def run(base: str, rounds: int, expected: dict[str, int]) -> None:
                     "lexigram": lambda: lexigram_sse(ours, sse_url),
                     "httpx + httpx-sse": lambda: httpx_sse(theirs, sse_url),
                     "aiohttp data: lines": lambda: aiohttp_sse(session, sse_url),
+                },
+            ),
+            (
+                "SSE events with id + event + data lines",
+                "events",
+                {
+                    "lexigram": lambda: lexigram_sse(ours, named_url),
+                    "httpx + httpx-sse": lambda: httpx_sse(theirs, named_url),
+                    "aiohttp data: lines": lambda: aiohttp_sse(session, named_url),
                 },
             ),
             (
@@ -276,7 +296,7 @@ async def run(base: str, rounds: int, expected: dict[str, int]) -> None:
                 },
             ),
         ]
-        results: list[dict[str, list[tuple[float, int, int]]]] = [
+        results: list[dict[str, list[Run]]] = [
             {name: [] for name in contenders} for _, _, contenders in suites
         ]
         # Warm-up (connections, caches), then interleaved rounds: every contender once per
@@ -290,9 +310,10 @@ async def run(base: str, rounds: int, expected: dict[str, int]) -> None:
                 shift = round_ % len(names)
                 for name in names[shift:] + names[:shift]:
                     store[name].append(await _measure(contenders[name]))
-        for (title, unit, _), store in zip(suites, results, strict=True):
-            _report(title, unit, store)
-        sse_events = results[0]["lexigram"][0][1]
+        sizes = [bodies["/sse"], bodies["/sse-named"], bodies["/ndjson"], bodies["/ndjson"]]
+        for (title, unit, _), store, size in zip(suites, results, sizes, strict=True):
+            _report(title, unit, store, size)
+        sse_events = results[0]["lexigram"][0][2]
         if sse_events != expected["/sse"]:
             raise SystemExit(f"lexigram saw {sse_events} SSE events, expected {expected['/sse']}")
 
@@ -302,7 +323,9 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=16.0, help="body size in MB (default 16)")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (default 7)")
     args = parser.parse_args()
-    expected = {path: items for path, (_, items) in build_bodies(args.mb).items()}
+    built = build_bodies(args.mb)
+    expected = {path: items for path, (_, items) in built.items()}
+    bodies = {path: len(body) for path, (body, _) in built.items()}
     parent, child = multiprocessing.Pipe()
     server = multiprocessing.get_context("fork").Process(
         target=_serve, args=(args.mb, child), daemon=True
@@ -312,10 +335,10 @@ def main() -> None:
         port = parent.recv()
         print(
             f"python {sys.version.split()[0]}, aiohttp {aiohttp.__version__}, "
-            f"httpx {httpx.__version__}; body ~{args.mb:g} MB, {args.rounds} rounds, "
+            f"httpx {httpx.__version__}; body ~{args.mb:g} MB, {args.rounds} interleaved rounds, "
             f"medians; server in a child process on 127.0.0.1:{port}"
         )
-        asyncio.run(run(f"http://127.0.0.1:{port}", args.rounds, expected))
+        asyncio.run(run(f"http://127.0.0.1:{port}", args.rounds, expected, bodies))
     finally:
         server.terminate()
         server.join()

@@ -310,6 +310,8 @@ def test_events_of_the_usual_shapes_match_the_line_parser() -> None:
     body = (
         b"data: a\n\nevent: t\ndata: b\n\nevent: \ndata: c\n\nevent: t\ndata: d\ndata: e\n\n"
         b"event: t\nid: 1\ndata: f\n\nid: 2\n\ndata: g\n\nevent: u\ndata:h\n\n\n\ndata: i\n\n"
+        b"id: 3\ndata: j\n\ndata: k\n\nid: \x00\ndata: l\n\nid: \ndata: m\n\nid:  4\ndata: n\n\n"
+        b"id: 5\nevent: u\ndata: o\n\nevent: v\nevent: \nid: 6\ndata: p\n\n: c\n\ndata: q\n\n"
     )
     assert decode(body) == [
         E(data="a"),
@@ -320,6 +322,14 @@ def test_events_of_the_usual_shapes_match_the_line_parser() -> None:
         E(data="g", id="2"),
         E(data="h", event="u", id="2"),
         E(data="i", id="2"),
+        E(data="j", id="3"),
+        E(data="k", id="3"),
+        E(data="l", id="3"),
+        E(data="m", id=""),
+        E(data="n", id=" 4"),
+        E(data="o", event="u", id="5"),
+        E(data="p", id="6"),
+        E(data="q", id="6"),
     ]
 
 
@@ -327,6 +337,30 @@ def test_a_pending_event_continues_across_feeds() -> None:
     decoder = SSEDecoder()
     assert decoder.feed(b"event: t\n") == []
     assert decoder.feed(b"data: a\n\ndata: b\n\n") == [E(data="a", event="t"), E(data="b")]
+
+
+def test_fast_built_events_are_real_server_sent_events() -> None:
+    import dataclasses
+    import pickle
+
+    (event,) = SSEDecoder().feed(b"event: t\ndata: x\n\n")
+    assert type(event) is ServerSentEvent
+    assert event == E(data="x", event="t")
+    assert hash(event) == hash(E(data="x", event="t"))
+    assert pickle.loads(pickle.dumps(event)) == event
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.data = "y"  # type: ignore[misc]
+
+
+def test_without_the_fast_path_the_line_parser_gives_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lexigram.http import _decoders
+
+    body = b"data: a\n\nevent: t\ndata: b\n\nid: 1\ndata: c\ndata: d\n\n"
+    fast = SSEDecoder().feed(body)
+    monkeypatch.setattr(_decoders, "_DRAFTS", False)
+    assert SSEDecoder().feed(body) == fast == reference(body)[0]
 
 
 # -- limits -----------------------------------------------------------------------------------
@@ -453,8 +487,22 @@ def test_llm_shaped_streams_split_anywhere(
 ) -> None:
     # Mostly the shapes the decoder builds without its line parser, with CRLF and
     # multi-byte characters falling on the splits.
+    heads = [
+        "",
+        "event: delta",
+        "id: 7",
+        "event: ",
+        "id: ",
+        "id: a\x00b",
+        "event:x",
+        "id:9",
+        "id: 8{end}event: e",
+        "event: a{end}id: 9{end}event: b",
+        "event: c{end}id: \x00",
+        "event: d{end}: note",
+    ]
     text = "".join(
-        (f"event: delta{end}" if index % 3 == 0 else "")
+        (heads[index % len(heads)].format(end=end) + end if index % len(heads) else "")
         + f"data: {token.replace(chr(13), '').replace(chr(10), '')}{end}{end}"
         for index, token in enumerate(tokens)
     )
