@@ -24,13 +24,8 @@ def _check(seconds: float) -> float:
     return float(seconds)
 
 
-class TotalTimeout:
-    """Bounds a whole call, retries and back-offs included (put it outside the retry).
-
-    Raises ``HTTPTimeoutError`` with phase ``deadline`` (never retried). It also lowers
-    ``request.timeout`` to ``seconds`` when that is shorter, so the retry inside knows the
-    budget and never starts a back-off that cannot end in time.
-    """
+class _Timeout:
+    """What both timeouts share: a checked budget in seconds, bound as a pipeline stage."""
 
     __slots__ = ("_seconds",)
 
@@ -39,12 +34,32 @@ class TotalTimeout:
 
     @property
     def seconds(self) -> float:
-        """The budget of one call."""
+        """The budget in seconds."""
         return self._seconds
 
     def bind(self, next: NextStage) -> NextStage:
         """The timeout as a pipeline stage."""
         return functools.partial(self._stage, next)
+
+    async def _stage(
+        self,
+        next: NextStage,
+        request: RequestContext,
+        operation: AttemptOperation,
+        attempt: int = 1,
+    ) -> HttpResponse:
+        raise NotImplementedError
+
+
+class TotalTimeout(_Timeout):
+    """Bounds a whole call, retries and back-offs included (put it outside the retry).
+
+    Raises ``HTTPTimeoutError`` with phase ``deadline`` (never retried). It also lowers
+    ``request.timeout`` to ``seconds`` when that is shorter, so the retry inside knows the
+    budget and never starts a back-off that cannot end in time.
+    """
+
+    __slots__ = ()
 
     async def _stage(
         self,
@@ -75,26 +90,14 @@ class TotalTimeout:
         return f"TotalTimeout({self._seconds:g})"
 
 
-class AttemptTimeout:
+class AttemptTimeout(_Timeout):
     """Bounds one attempt (put it inside the retry, and inside the circuit breaker).
 
     Raises ``HTTPTimeoutError`` with phase ``read`` ("the response did not come in time"), so
     the retry tries again and the breaker counts a failure.
     """
 
-    __slots__ = ("_seconds",)
-
-    def __init__(self, seconds: float) -> None:
-        self._seconds = _check(seconds)
-
-    @property
-    def seconds(self) -> float:
-        """The budget of one attempt."""
-        return self._seconds
-
-    def bind(self, next: NextStage) -> NextStage:
-        """The timeout as a pipeline stage."""
-        return functools.partial(self._stage, next)
+    __slots__ = ()
 
     async def _stage(
         self,
