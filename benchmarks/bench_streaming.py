@@ -9,7 +9,7 @@ The CPU ratio is the steadier figure on a machine shared with other work, as pre
 wall time to everyone alike and so flattens wall-time ratios.
 
 SSE (LLM-style ``data: {json}`` events, one per token; then the same data with ``id:`` and
-``event:`` lines before it, which the decoder's general line parser handles):
+``event:`` lines before it, as Anthropic-style streams name their events):
 - lexigram: ``async with client.stream("GET", url) as r: async for event in r.sse()``
 - httpx-sse: ``async with aconnect_sse(client, "GET", url) as s: async for e in s.aiter_sse()``
 - aiohttp: ``async for line in resp.content``, counting ``data:`` lines (no SSE parsing: a

@@ -1,15 +1,17 @@
 """Incremental, bounded decoders for streamed bodies: lines, Server-Sent Events, NDJSON.
 
 Each decoder is fed raw ``bytes`` chunks as they arrive, split anywhere (inside a CRLF, inside
-a UTF-8 sequence, inside a BOM), and returns what became complete. Splitting works on bytes with
-``bytes.splitlines`` / ``bytes.split`` over whole chunks; only the unfinished tail is kept, in a
-``bytearray`` that never grows past ``max_line_bytes``. Text is decoded per complete line (or
-per complete run of lines), never per chunk, so a character split across chunks decodes whole.
+a UTF-8 sequence, inside a BOM), and returns what became complete. A chunk is cut after its
+last line end; only the unfinished tail is kept, in a ``bytearray`` that never grows past
+``max_line_bytes``. The complete lines before it are decoded as one run (never a chunk that ends
+inside a character) and split with ``str`` methods: no per-byte or per-line Python loop runs.
 
 - :class:`LineDecoder`: lines ending in LF, CRLF or CR (a CR at the end of a chunk waits for
   the next chunk before the decoder decides whether an LF belongs to it). UTF-8, invalid bytes
   replaced, a leading BOM removed (the WHATWG "UTF-8 decode").
-- :class:`SSEDecoder`: the WHATWG HTML "event stream interpretation", exactly.
+- :class:`SSEDecoder`: the WHATWG HTML "event stream interpretation", exactly. A run whose
+  events all have the same lines (``data: X``, with ``event:`` / ``id:`` / comment lines) is
+  read column by column; other events take a per-event path, or the line-by-line parser.
 - :class:`NDJSONDecoder`: one JSON text per line; lines end with LF only (a CR before it is JSON
   whitespace), so U+2028, U+2029 or a lone CR inside a line never split it; blank lines are
   skipped; a bad line raises :class:`HTTPDecodeError` with its 1-based number.
@@ -20,7 +22,8 @@ Past a limit they raise :class:`HTTPStreamLimitError` instead of buffering more.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from itertools import repeat as _repeat
 from json import JSONDecodeError
 from json import loads as _json_loads
 from json.decoder import JSONDecoder
@@ -101,8 +104,12 @@ def _too_long(name: str, limit: int) -> HTTPStreamLimitError:
 class _Splitter:
     """Cuts a byte stream after its last line end (CR, LF or CRLF); keeps the unfinished tail.
 
-    :meth:`region` returns the complete lines a chunk finished, line ends included, as one
-    ``bytes`` (empty if none): the decoders decode and split that run at once.
+    :meth:`text` returns the complete lines a chunk finished as one ``str``, every line end
+    turned into LF (empty if none): the decoders split that run at once. One decode for the
+    whole run: decoding line by line would give the same text (line ends are ASCII, and the
+    UTF-8 decoder never swallows an ASCII byte into a replacement), at a fraction of the cost.
+    The run is decoded straight from the chunk (a ``memoryview``), or from the unfinished tail
+    joined with it, and CRs are looked for in the text only if the chunk holds one.
     """
 
     __slots__ = ("_cr", "_limit", "_start", "_tail")
@@ -113,46 +120,53 @@ class _Splitter:
         self._cr = False  # the last run ended with CR: an LF first in the next chunk is its pair
         self._start = True  # the BOM is not decided yet
 
-    def region(self, chunk: bytes) -> bytes:
+    def text(self, chunk: bytes) -> str:
         if self._start:
             chunk = self._strip_bom(chunk)
         if not chunk:
-            return b""
+            return ""
         if self._cr:
             self._cr = False
             if chunk[0] == _LF:
                 chunk = chunk[1:]
                 if not chunk:
-                    return b""
+                    return ""
         tail = self._tail
         limit = self._limit
-        if tail:
-            if b"\n" not in chunk and b"\r" not in chunk:
-                if len(tail) + len(chunk) > limit:
-                    raise _too_long("max_line_bytes", limit)
-                tail += chunk
-                return b""
-            data = b"".join((tail, chunk))
-            tail.clear()
+        size = len(chunk)
+        last = chunk[-1]
+        if last in (_LF, _CR):
+            end = size
+            self._cr = last == _CR
+            cr = 0  # not looked for
         else:
-            data = chunk
-        last = data[-1]
-        if last == _LF:
-            pass
-        elif last == _CR:
-            self._cr = True
-        else:
-            end = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
-            if len(data) - end > limit:
+            cr = chunk.rfind(b"\r")
+            end = max(chunk.rfind(b"\n"), cr) + 1
+            if size - end + (0 if end else len(tail)) > limit:
                 raise _too_long("max_line_bytes", limit)
-            tail += data[end:]
+        run: bytes | bytearray | memoryview
+        if tail:
             if not end:
-                return b""
-            data = data[:end]
+                tail += chunk
+                return ""
+            run = b"".join((tail, memoryview(chunk)[:end] if end < size else chunk))
+            tail.clear()
+        elif end < size:
+            run = memoryview(chunk)[:end]
+        else:
+            run = chunk
+        if end < size:
+            tail += memoryview(chunk)[end:]
         # Only a run longer than the limit can hold a line longer than it.
-        if len(data) > limit and max(map(len, data.splitlines())) > limit:
+        if len(run) > limit and max(map(len, bytes(run).splitlines())) > limit:
             raise _too_long("max_line_bytes", limit)
-        return data
+        if not run:
+            return ""
+        text = str(run, "utf-8", "replace")
+        # ``cr < 0``: the chunk holds no CR (nor does the tail, which holds no line end).
+        if cr >= 0 and "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return text
 
     def _strip_bom(self, chunk: bytes) -> bytes:
         tail = self._tail
@@ -177,26 +191,6 @@ class _Splitter:
         return line
 
 
-def _text(run: bytes) -> str:
-    """A run of complete lines (as :meth:`_Splitter.region` returns) as text, LF-ended.
-
-    One decode for the whole run: decoding line by line would give the same text (line ends
-    are ASCII, and the UTF-8 decoder never swallows an ASCII byte into a replacement), at a
-    fraction of the cost.
-    """
-    text = run.decode("utf-8", "replace")
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text
-
-
-def _lines(run: bytes) -> list[str]:
-    """The text lines of a run of complete lines."""
-    lines = _text(run).split("\n")
-    lines.pop()  # the run ends with a line end: the last piece is empty
-    return lines
-
-
 class LineDecoder:
     """Splits a byte stream into text lines (without their line ends).
 
@@ -214,8 +208,12 @@ class LineDecoder:
 
     def feed(self, chunk: bytes) -> list[str]:
         """Add ``chunk``; return the lines it completed."""
-        run = self._splitter.region(chunk)
-        return _lines(run) if run else []
+        text = self._splitter.text(chunk)
+        if not text:
+            return []
+        lines = text.split("\n")
+        lines.pop()  # the run ends with a line end: the last piece is empty
+        return lines
 
     def flush(self) -> list[str]:
         """End of stream: the last line if it had no line end."""
@@ -301,16 +299,61 @@ class SSEDecoder:
         Lazier than :meth:`feed`: a large chunk never holds all its events at once, which
         spares the garbage collector most of its work on a fast stream.
         """
-        run = self._splitter.region(chunk)
-        if not run:
+        text = self._splitter.text(chunk)
+        if not text:
             return
+        event: Any
+        if self._data or self._type or self._event_retry is not None:
+            # An event is pending: the run's first blank line ends it, through the line parser.
+            if text[0] == "\n":
+                end = 1
+            else:
+                end = text.find("\n\n") + 2
+                if end == 1:
+                    yield from self._parse(text[:-1].split("\n"))
+                    return
+            yield from self._parse(text[: end - 1].split("\n"))
+            text = text[end:]
+            if not text:
+                return
+        if _DRAFTS:
+            # The usual case: every event of the run has the same lines (see _columns).
+            columns = self._columns(text)
+            if columns is not None:
+                datas, types, ids, cut = columns
+                draft, cls = _Draft, ServerSentEvent
+                if ids is None:
+                    id_ = self._last_id = self._id_buffer
+                    for value, type_ in zip(datas, types, strict=False):
+                        event = draft()
+                        event.data = value
+                        event.event = type_
+                        event.id = id_
+                        event.retry = None
+                        event.__class__ = cls
+                        yield event
+                else:
+                    for value, type_, id_ in zip(datas, types, ids, strict=False):
+                        # Before the event leaves: the state is that of its dispatch.
+                        self._id_buffer = self._last_id = id_
+                        event = draft()
+                        event.data = value
+                        event.event = type_
+                        event.id = id_
+                        event.retry = None
+                        event.__class__ = cls
+                        yield event
+                if cut < len(text):
+                    # Complete lines, no blank line after them yet: buffered until one comes.
+                    yield from self._parse(text[cut:-1].split("\n"))
+                return
         # The run, cut at its blank lines: each piece but the last is one event's lines (its
         # blank line is the separator), the last is the start of the next event. Events of
         # the usual shapes, one ``data: X`` line alone or after ``event: T`` / ``id: N`` lines,
         # are built straight from their piece (comment-only pieces skipped); any other piece goes
         # through the line-by-line parser, which is the reference. Both give the same result
         # (the property tests check it).
-        blocks = _text(run).split("\n\n")
+        blocks = text.split("\n\n")
         rest = blocks.pop()
         # Lines for the line parser, gathered over consecutive pieces so that it runs once per
         # stretch of them rather than once per event.
@@ -323,7 +366,6 @@ class SSEDecoder:
             simple = _DRAFTS and not (self._data or self._type or self._event_retry is not None)
             watch = self._fast_watch
             draft, cls = _Draft, ServerSentEvent
-            event: Any
             for block in blocks:
                 if simple:
                     type_ = ""
@@ -374,6 +416,84 @@ class SSEDecoder:
             general.extend(rest[:-1].split("\n"))
         if general:
             yield from self._parse(general)
+
+    def _columns(self, text: str) -> tuple[list[str], Iterable[str], list[str] | None, int] | None:
+        """The complete events of ``text`` (a run, no event pending) if they all have the
+        same lines, else ``None``: ``(data, types, ids, cut)``, ``ids`` ``None`` when the
+        events carry no ``id`` line, ``cut`` where the lines after the last blank line start.
+
+        Each event must consist of the same number of lines, each kind at the same place in
+        every event: one ``data: X`` line, any ``event: T`` and ``id: N`` lines (no NUL in
+        any ID), comments; exactly one blank line after each event. Checked on whole columns
+        at once (the i-th lines of all events), with ``str`` methods only: joined with LF, a
+        column whose first line starts with the prefix and which splits at LF + prefix into
+        one piece per event has that prefix on every line, since its lines hold no LF. The
+        pieces are the values. Anything else (``data:X``, ``retry``, several ``data`` lines,
+        blank lines in a row, an event too big for the cheap size check) is left to the
+        per-event path, which gives the same events, as the property tests check.
+        """
+        first = text.find("\n\n")
+        if first < 0:
+            return None
+        last = text.rfind("\n\n")
+        width = text.count("\n", 0, first) + 1  # lines per event, blank line excluded
+        if width == 1:
+            # One ``data: X`` line per event (else nothing to dispatch: left to the parser).
+            # The events, cut at LF LF "data: ", are one line each if no piece holds a LF.
+            if not text.startswith("data: "):
+                return None
+            pieces = text[6:last].split("\n\ndata: ")
+            if "\n" in "".join(pieces):
+                return None
+            return self._sized(pieces, _repeat("message"), None, last + 2)
+        stride = width + 1
+        lines = text[:last].split("\n")
+        count, odd = divmod(len(lines) + 1, stride)
+        if odd or any(lines[width::stride]):
+            return None  # not the same number of lines in every event
+        datas: list[str] | None = None
+        types: Iterable[str] = _repeat("message")
+        ids: list[str] | None = None
+        for column in range(width):
+            values = lines[column::stride]
+            top = values[0]
+            if top.startswith("data: "):
+                prefix = "data: "
+            elif top.startswith("event: "):
+                prefix = "event: "
+            elif top.startswith("id: "):
+                prefix = "id: "
+            elif top.startswith(":"):
+                prefix = ":"
+            else:
+                return None
+            joined = "\n".join(values)
+            values = joined[len(prefix) :].split("\n" + prefix)
+            if len(values) != count:
+                return None
+            if prefix == "data: ":
+                if datas is not None:
+                    return None  # several data lines: joined per event, by the parser
+                datas = values
+            elif prefix == "event: ":
+                types = [value or "message" for value in values] if "" in values else values
+            elif prefix == "id: ":
+                if "\x00" in joined:
+                    return None
+                ids = values
+        if datas is None:
+            return None
+        return self._sized(datas, types, ids, last + 2)
+
+    def _sized(
+        self, datas: list[str], types: Iterable[str], ids: list[str] | None, cut: int
+    ) -> tuple[list[str], Iterable[str], list[str] | None, int] | None:
+        """The result of :meth:`_columns`, unless an event may be too big for the cheap check
+        (then its exact size accounting is left to the per-event path)."""
+        watch = self._fast_watch
+        if watch != sys.maxsize and max(map(len, datas)) >= watch:
+            return None
+        return datas, types, ids, cut
 
     def _parse(self, lines: list[str]) -> Iterator[ServerSentEvent]:
         """The event-stream algorithm, line by line, as the standard states it."""
@@ -508,28 +628,22 @@ class NDJSONDecoder:
             return iter(())
         tail = self._tail
         limit = self._limit
-        if tail:
-            if b"\n" not in chunk:
-                if len(tail) + len(chunk) > limit:
-                    raise _too_long("max_line_bytes", limit)
-                tail += chunk
-                return iter(())
-            data = b"".join((tail, chunk))
-            tail.clear()
-        else:
-            data = chunk
-        end = data.rfind(b"\n")
-        if len(data) - end - 1 > limit:
+        size = len(chunk)
+        end = chunk.rfind(b"\n")  # the run: the tail and the chunk up to its last LF
+        if size - end - 1 + (0 if end >= 0 else len(tail)) > limit:
             raise _too_long("max_line_bytes", limit)
         if end < 0:
-            tail += data
+            tail += chunk
             return iter(())
-        if end != len(data) - 1:
-            tail += data[end + 1 :]
-        run = data[:end]
-        if end > limit and max(map(len, run.split(b"\n"))) > limit:
+        run: bytes | memoryview = memoryview(chunk)[:end]
+        if tail:
+            run = b"".join((tail, run))
+            tail.clear()
+        if end < size - 1:
+            tail += memoryview(chunk)[end + 1 :]
+        if len(run) > limit and max(map(len, bytes(run).split(b"\n"))) > limit:
             raise _too_long("max_line_bytes", limit)
-        return self._values(run)
+        return self._values(self._lines(run))
 
     def flush(self) -> list[Any]:
         """End of stream: the value of the last line if it had no LF."""
@@ -538,7 +652,7 @@ class NDJSONDecoder:
             return []
         run = bytes(self._tail)
         self._tail.clear()
-        return list(self._values(run))
+        return list(self._values(self._lines(run)))
 
     def _strip_bom(self, chunk: bytes) -> bytes:
         tail = self._tail
@@ -551,12 +665,15 @@ class NDJSONDecoder:
         self._start = False
         return chunk[3:] if chunk.startswith(_BOM) else chunk
 
-    def _values(self, run: bytes) -> Iterator[Any]:
-        """The values of the lines of ``run`` (complete lines, the last LF cut off)."""
+    def _lines(self, run: bytes | memoryview) -> list[str]:
+        """The text lines of ``run`` (complete lines, the last LF cut off), decoded at once."""
         try:
-            lines = run.decode().split("\n")
+            return str(run, "utf-8").split("\n")
         except UnicodeDecodeError:
-            lines = self._check_utf8(run.split(b"\n"))
+            return self._check_utf8(bytes(run).split(b"\n"))
+
+    def _values(self, lines: list[str]) -> Iterator[Any]:
+        """The values of ``lines``, the next lines of the stream."""
         number = self._line
         scan = _scan_once
         try:
