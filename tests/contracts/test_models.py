@@ -235,6 +235,38 @@ def test_pickle_round_trip() -> None:
 # -- RequestContext ----------------------------------------------------------------------------
 
 
+def test_transport_built_response_builds_its_headers_on_first_access() -> None:
+    built: list[int] = []
+
+    def headers() -> Headers:
+        built.append(1)
+        return Headers({"Content-Type": "text/plain; charset=latin-1"}, readonly=True)
+
+    response = HttpResponse._from_transport(
+        200, "https://api.example.com/x", "GET", headers, "caf\xe9".encode("latin-1"), 0.25
+    )
+    assert built == []
+    assert (response.status, response.method, response.elapsed) == (200, "GET", 0.25)
+
+    assert response.text == "caf\xe9"  # the charset comes from the headers, built now
+    assert response.headers["content-type"] == "text/plain; charset=latin-1"
+    assert response.headers is response.headers
+    assert built == [1]
+    with pytest.raises(AttributeError):
+        response.headers = Headers()  # type: ignore[misc]
+
+
+def test_transport_built_response_pickles_with_its_headers() -> None:
+    response = HttpResponse._from_transport(
+        404, "https://x.test/", "GET", lambda: Headers({"X-A": "1"}, readonly=True), b"no", 0.0
+    )
+
+    copy = pickle.loads(pickle.dumps(response))
+
+    assert copy.headers["x-a"] == "1"
+    assert (copy.status, copy.body, copy.url) == (404, b"no", "https://x.test/")
+
+
 def test_context_defaults() -> None:
     context = RequestContext("get", "https://h/")
     assert context.method == "GET"

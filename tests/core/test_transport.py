@@ -102,6 +102,18 @@ async def test_redirects_are_followed_unless_disabled(
     assert (kept.status, kept.headers["Location"]) == (302, "/echo")
 
 
+async def test_the_final_url_carries_the_query_of_each_request(
+    server: LocalServer, transport: AiohttpTransport
+) -> None:
+    # The text of final URLs is cached per URL: each request must still get its own.
+    urls = [
+        (await transport.send(RequestContext("GET", server.url_for("/"), params=[("q", q)]))).url
+        for q in ("a", "b", "a")
+    ]
+
+    assert urls == [server.url_for("/?q=a"), server.url_for("/?q=b"), server.url_for("/?q=a")]
+
+
 async def test_repeated_response_headers_are_joined(transport: AiohttpTransport) -> None:
     from aiohttp import web
 

@@ -17,7 +17,7 @@ Design notes:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, Literal, NoReturn, TypeAlias, TypeVar, final
+from typing import Any, Final, Generic, Literal, NoReturn, TypeAlias, TypeVar, final
 
 __all__ = ["Err", "Ok", "Result", "UnwrapError"]
 
@@ -60,7 +60,7 @@ class Ok(Generic[_T_co]):
     _value: _T_co
 
     def __init__(self, value: _T_co) -> None:
-        object.__setattr__(self, "_value", value)
+        _set_value(self, value)
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
         raise AttributeError(f"{type(self).__name__} is immutable")
@@ -164,7 +164,7 @@ class Err(Generic[_E_co]):
     _error: _E_co
 
     def __init__(self, error: _E_co) -> None:
-        object.__setattr__(self, "_error", error)
+        _set_error(self, error)
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
         raise AttributeError(f"{type(self).__name__} is immutable")
@@ -259,3 +259,9 @@ class Err(Generic[_E_co]):
 
 Result: TypeAlias = Ok[_T] | Err[_E]
 """``Ok[T] | Err[E]``: narrow with ``is_ok()`` / ``match``, or read ``.value`` / ``.error``."""
+
+
+# The slots' own setters: ``__setattr__`` refuses assignments, and these are cheaper than
+# ``object.__setattr__`` (a result is built per call).
+_set_value: Final[Callable[[Ok[Any], Any], None]] = vars(Ok)["_value"].__set__
+_set_error: Final[Callable[[Err[Any], Any], None]] = vars(Err)["_error"].__set__

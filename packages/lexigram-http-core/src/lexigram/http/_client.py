@@ -691,20 +691,27 @@ class HTTPClient:
         idempotency_key: str | None,
         extensions: Mapping[str, Any] | None,
     ) -> Result[HttpResponse, HTTPClientError]:
+        # _perform's body, inlined: one coroutine frame fewer on every call.
+        context, origin = self._context(
+            method,
+            url,
+            headers,
+            params,
+            json,
+            data,
+            content,
+            timeout,
+            allow_redirects,
+            idempotency_key,
+            extensions,
+        )
+        resilience = self._resilience
         try:
-            response = await self._perform(
-                method,
-                url,
-                headers,
-                params,
-                json,
-                data,
-                content,
-                timeout,
-                allow_redirects,
-                idempotency_key,
-                extensions,
-            )
+            if resilience is None and self._breaker is None:
+                # A single attempt with nothing around it: no call object needed.
+                response = await _exchange(self, self._send, context)
+            else:
+                response = await self._call(context, origin)
         except (HTTPConnectionError, HTTPTimeoutError) as exc:
             return Err(exc)
         if response.status >= 400:
@@ -726,6 +733,48 @@ class HTTPClient:
         extensions: Mapping[str, Any] | None,
     ) -> HttpResponse:
         """One logical call: the final response of any status, or the error raised."""
+        context, origin = self._context(
+            method,
+            url,
+            headers,
+            params,
+            json,
+            data,
+            content,
+            timeout,
+            allow_redirects,
+            idempotency_key,
+            extensions,
+        )
+        if self._resilience is None and self._breaker is None:
+            return await _exchange(self, self._send, context)
+        return await self._call(context, origin)
+
+    def _call(self, context: RequestContext, origin: str) -> Awaitable[HttpResponse]:
+        """The attempts of a prepared call, through the resilience machinery if any."""
+        budget = context.timeout
+        assert budget is not None
+        call = _Call(self, context, origin, self._clock() + budget, budget, self._resilience)
+        resilience = self._resilience
+        if resilience is None:
+            return call.first()
+        return resilience.execute(context, call)
+
+    def _context(
+        self,
+        method: str,
+        url: str,
+        headers: HeadersInput | None,
+        params: ParamsInput | None,
+        json: Any,
+        data: RequestData | None,
+        content: bytes | str | None,
+        timeout: float | None,
+        allow_redirects: bool,
+        idempotency_key: str | None,
+        extensions: Mapping[str, Any] | None,
+    ) -> tuple[RequestContext, str]:
+        """Validate the arguments; the call's context (its deadline set) and URL origin."""
         if self._state is not ClientState.OPENED:
             if self._state is ClientState.CLOSED:
                 raise ClientClosedError(method=method, url=url)
@@ -742,13 +791,8 @@ class HTTPClient:
             idempotency_key,
             extensions,
         )
-        budget = self._default_timeout if timeout is None else _positive_timeout(timeout)
-        context.timeout = budget
-        resilience = self._resilience
-        call = _Call(self, context, origin, self._clock() + budget, budget, resilience)
-        if resilience is None:
-            return await call(1)
-        return await resilience.execute(context, call)
+        context.timeout = self._default_timeout if timeout is None else _positive_timeout(timeout)
+        return context, origin
 
 
 def _chain(
@@ -795,7 +839,18 @@ class _Call:
         self._pristine = resilience is not None and client._chain is not None
         self._send: Callable[[RequestContext], Awaitable[HttpResponse]] = client._send
 
-    async def __call__(self, attempt: int) -> HttpResponse:
+    def first(self) -> Awaitable[HttpResponse]:
+        """The only attempt of a call without a retry policy: the deadline was just set and
+        nothing else can have used the context, so this skips straight to the attempt."""
+        context = self._context
+        breaker = self._client._breaker
+        if breaker is None:
+            return self._attempt(context)
+        return breaker.call(self._origin, functools.partial(self._attempt, context))
+
+    def __call__(self, attempt: int) -> Awaitable[HttpResponse]:
+        # Not a coroutine function: it returns the attempt's awaitable (one frame less on
+        # every suspension); an exhausted deadline raises here, inside the caller's await.
         client = self._client
         context = self._context
         remaining = self._deadline - client._clock()
@@ -812,51 +867,69 @@ class _Call:
         context.timeout = remaining
         breaker = client._breaker
         if breaker is None:
-            return await self._attempt(context)
+            return self._attempt(context)
         operation: Callable[[], Awaitable[HttpResponse]] = functools.partial(self._attempt, context)
-        return await breaker.call(self._origin, operation)
+        return breaker.call(self._origin, operation)
 
-    async def _attempt(self, context: RequestContext) -> HttpResponse:
-        client = self._client
-        chain = client._chain
-        if chain is not None:
-            try:
-                context = await chain.intercept_request(context)
-            except HTTPInterceptorError:
-                raise
-            except Exception as exc:
-                raise HTTPInterceptorError(
-                    interceptor=type(chain).__name__,
-                    phase="request",
-                    method=context.method,
-                    url=context.url,
-                ) from exc
-        # Metrics and logs describe the exchange on the wire, so they are taken before the
-        # response interceptors run (one of them failing does not lose the record).
-        observer = client._observer
+    def _attempt(self, context: RequestContext) -> Awaitable[HttpResponse]:
+        return _exchange(self._client, self._send, context)
+
+
+async def _exchange(
+    client: HTTPClient,
+    send: Callable[[RequestContext], Awaitable[HttpResponse]],
+    context: RequestContext,
+) -> HttpResponse:
+    """One attempt: request interceptors, the transport, metrics and logs, response
+    interceptors. A function rather than a method so the single-attempt path needs no call
+    object."""
+    chain = client._chain
+    if chain is not None:
         try:
-            if observer is None:
-                response = await self._send(context)
-            else:
-                response = await observer.send(self._send, context)
+            context = await chain.intercept_request(context)
+        except HTTPInterceptorError:
+            raise
+        except Exception as exc:
+            raise HTTPInterceptorError(
+                interceptor=type(chain).__name__,
+                phase="request",
+                method=context.method,
+                url=context.url,
+            ) from exc
+    # Metrics and logs describe the exchange on the wire, so they are taken before the
+    # response interceptors run (one of them failing does not lose the record).
+    observer = client._observer
+    if observer is None:
+        try:
+            response = await send(context)
         except HTTPClientError as exc:
             _log_failure(context, exc)
             raise
-        if response.status >= 400:
-            _log_error_response(context, response)
-        if chain is not None:
-            try:
-                response = await chain.intercept_response(response)
-            except HTTPInterceptorError:
-                raise
-            except Exception as exc:
-                raise HTTPInterceptorError(
-                    interceptor=type(chain).__name__,
-                    phase="response",
-                    method=context.method,
-                    url=context.url,
-                ) from exc
-        return response
+    else:
+        # _Observer.send, inlined: one coroutine frame fewer per attempt.
+        started = observer.now()
+        try:
+            response = await send(context)
+        except HTTPClientError as exc:
+            observer.failed(context.method, started, exc)
+            _log_failure(context, exc)
+            raise
+        observer.answered(context.method, started, response.status)
+    if response.status >= 400:
+        _log_error_response(context, response)
+    if chain is not None:
+        try:
+            response = await chain.intercept_response(response)
+        except HTTPInterceptorError:
+            raise
+        except Exception as exc:
+            raise HTTPInterceptorError(
+                interceptor=type(chain).__name__,
+                phase="response",
+                method=context.method,
+                url=context.url,
+            ) from exc
+    return response
 
 
 class _StreamAttempts:

@@ -5,7 +5,8 @@ request. ``asyncio.timeout`` costs about 7 us per use (pure-Python context manag
 timer handle pushed to and cancelled from the loop's heap), which is several percent of an
 aiohttp request. Here, as in aiohttp's own ``ceil_timeout``, deadlines more than
 ``CEIL_THRESHOLD`` seconds away are rounded up to the next whole second of loop time and share
-one timer per second, so a request only adds itself to a set and removes itself again.
+one timer per second: arming one only records the task in that second's bucket (a dict
+insert), and stopping it removes the task again. No object is built per request on that path.
 Shorter deadlines get their own exact timer.
 
 The cancellation protocol is the one of ``asyncio.timeout``: on expiry the task is cancelled;
@@ -16,78 +17,111 @@ count seen at the start), so an outer cancellation is never swallowed.
 from __future__ import annotations
 
 import asyncio
+import time
 from math import ceil
-from typing import Final
+from typing import Final, Protocol
 
 __all__ = ["CEIL_THRESHOLD", "Deadline", "DeadlineTimer"]
 
 CEIL_THRESHOLD: Final = 5.0
 """Deadlines longer than this (seconds) are rounded up to a whole second (as aiohttp does)."""
 
+_current_task: Final = asyncio.current_task
 
-class Deadline:
-    """One armed deadline; :meth:`stop` it when the guarded wait ends, however it ends."""
 
-    __slots__ = ("_bucket", "_cancelling", "_handle", "_task", "fired")
-
-    def __init__(self, task: asyncio.Task[object]) -> None:
-        self._task = task
-        self._cancelling = task.cancelling()
-        self._bucket: set[Deadline] | None = None
-        self._handle: asyncio.TimerHandle | None = None
-        self.fired = False
-
-    def fire(self) -> None:
-        """Cancel the guarded task (called by the loop when the deadline passes)."""
-        if not self.fired:
-            self.fired = True
-            self._handle = None  # the handle's callback is this method: no cycle left behind
-            self._task.cancel()
+class Deadline(Protocol):
+    """One armed deadline, as :meth:`DeadlineTimer.start` returns it."""
 
     def stop(self) -> bool:
-        """Disarm; call exactly once when the guarded wait ends, however it ends.
+        """Disarm; call exactly once, from the task that armed it, when the guarded wait ends.
 
         Returns True when the deadline fired and its cancellation was the only one pending
         (so a ``CancelledError`` from the wait is ours and may become a timeout). A fired
         deadline's cancellation request is withdrawn either way.
         """
-        if self._bucket is not None:
-            self._bucket.discard(self)
-        elif self._handle is not None:
-            self._handle.cancel()
+
+
+class _Exact:
+    """A deadline with a timer of its own (short deadlines)."""
+
+    __slots__ = ("_cancelling", "_handle", "_task", "fired")
+
+    def __init__(self, task: asyncio.Task[object]) -> None:
+        self._task = task
+        self._cancelling = task.cancelling()
+        self._handle: asyncio.TimerHandle | None = None
+        self.fired = False
+
+    def fire(self) -> None:
+        """Cancel the guarded task (called by the loop when the deadline passes)."""
+        self.fired = True
+        self._handle = None  # the handle's callback is this method: no cycle left behind
+        self._task.cancel()
+
+    def stop(self) -> bool:
         if not self.fired:
+            if self._handle is not None:
+                self._handle.cancel()
+                self._handle = None
             return False
         return self._task.uncancel() <= self._cancelling
 
 
-class DeadlineTimer:
-    """Arms :class:`Deadline` objects for tasks of one event loop."""
+class _Bucket:
+    """The deadlines of one whole second of loop time; the bucket is each one's handle.
 
-    __slots__ = ("_buckets", "_loop")
+    ``tasks`` maps each armed task to its ``cancelling()`` count when it armed. A task arms at
+    most once per bucket at a time: a request's deadline is stopped before the task sends
+    another request.
+    """
+
+    __slots__ = ("fired", "tasks")
+
+    def __init__(self) -> None:
+        self.tasks: dict[asyncio.Task[object], int] = {}
+        self.fired = False
+
+    def fire(self, buckets: dict[int, _Bucket], second: int) -> None:
+        del buckets[second]
+        self.fired = True
+        for task in self.tasks:
+            task.cancel()
+
+    def stop(self) -> bool:
+        task = _current_task()
+        if task is None:  # pragma: no cover - stop() runs in the task that armed it
+            raise RuntimeError("a deadline is stopped from the task that armed it")
+        cancelling = self.tasks.pop(task)
+        if not self.fired:
+            return False
+        return task.uncancel() <= cancelling
+
+
+class DeadlineTimer:
+    """Arms deadlines for tasks of one event loop."""
+
+    __slots__ = ("_buckets", "_loop", "_now")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._buckets: dict[int, set[Deadline]] = {}
+        self._buckets: dict[int, _Bucket] = {}
+        # The default loops' clock is time.monotonic; calling it directly skips a Python-level
+        # method call. Other loops (uvloop) keep their own clock.
+        self._now = time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time
 
     def start(self, delay: float) -> Deadline:
         """Arm a deadline ``delay`` seconds from now for the current task."""
-        task = asyncio.current_task(self._loop)
+        task = _current_task(self._loop)
         if task is None:
             raise RuntimeError("a deadline needs a running task")
-        deadline = Deadline(task)
-        when = self._loop.time() + delay
         if delay > CEIL_THRESHOLD:
-            second = ceil(when)
+            second = ceil(self._now() + delay)
             bucket = self._buckets.get(second)
             if bucket is None:
-                bucket = self._buckets[second] = set()
-                self._loop.call_at(second, self._expire, second)
-            bucket.add(deadline)
-            deadline._bucket = bucket
-        else:
-            deadline._handle = self._loop.call_at(when, deadline.fire)
+                bucket = self._buckets[second] = _Bucket()
+                self._loop.call_at(second, bucket.fire, self._buckets, second)
+            bucket.tasks[task] = task.cancelling()
+            return bucket
+        deadline = _Exact(task)
+        deadline._handle = self._loop.call_at(self._now() + delay, deadline.fire)
         return deadline
-
-    def _expire(self, second: int) -> None:
-        for deadline in self._buckets.pop(second, ()):
-            deadline.fire()

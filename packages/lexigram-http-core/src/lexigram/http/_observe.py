@@ -30,6 +30,9 @@ _STATUS: Final = "http.request.status"
 _STREAM_DURATION: Final = "http.stream.duration"
 _STREAM_TTFB: Final = "http.stream.ttfb"
 
+# str(status) for the statuses of the standard (1xx-5xx), made once.
+_STATUS_TEXT: Final = {code: str(code) for code in range(100, 600)}
+
 _ERROR_RESPONSE: Final = "http.client.error_response"
 _CONNECTION_ERROR: Final = "http.client.connection_error"
 _TIMEOUT: Final = "http.client.timeout"
@@ -47,26 +50,40 @@ class _Observer:
     async def send(
         self, send: Callable[[RequestContext], Awaitable[HttpResponse]], context: RequestContext
     ) -> HttpResponse:
-        clock = self._clock
-        started = clock()
+        """Send ``context`` with ``send``, timing and recording the attempt."""
+        started = self._clock()
         try:
             response = await send(context)
-        except HTTPTimeoutError:
-            self._record(context.method, clock() - started, "timeout")
+        except HTTPClientError as exc:
+            self.failed(context.method, started, exc)
             raise
-        except HTTPConnectionError:
-            self._record(context.method, clock() - started, "connection_error")
-            raise
-        except HTTPClientError:
-            # E.g. a body over the size cap: the attempt failed without a usable status.
-            self._record(context.method, clock() - started, "error")
-            raise
-        self._record(context.method, clock() - started, str(response.status))
+        self.answered(context.method, started, response.status)
         return response
 
-    def _record(self, method: str, duration: float, status: str) -> None:
+    def now(self) -> float:
+        """The client's clock: the start of an attempt."""
+        return self._clock()
+
+    def answered(self, method: str, started: float, status: int) -> None:
+        """Record an attempt that got a response with ``status``."""
+        text = _STATUS_TEXT.get(status)
+        if text is None:
+            text = str(status)
         recorder = self._recorder
-        recorder.histogram(_DURATION, duration, {"method": method})
+        recorder.histogram(_DURATION, self._clock() - started, {"method": method})
+        recorder.increment(_STATUS, 1.0, {"method": method, "status": text})
+
+    def failed(self, method: str, started: float, error: HTTPClientError) -> None:
+        """Record an attempt that failed without a usable response."""
+        if isinstance(error, HTTPTimeoutError):
+            status = "timeout"
+        elif isinstance(error, HTTPConnectionError):
+            status = "connection_error"
+        else:
+            # E.g. a body over the size cap: the attempt failed without a usable status.
+            status = "error"
+        recorder = self._recorder
+        recorder.histogram(_DURATION, self._clock() - started, {"method": method})
         recorder.increment(_STATUS, 1.0, {"method": method, "status": status})
 
     def elapsed(self, started: float) -> float:

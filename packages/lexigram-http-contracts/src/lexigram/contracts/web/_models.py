@@ -58,12 +58,23 @@ class HttpResponse:
     default ``Content-Type``, so the response looks exactly like one read from the network.
     """
 
-    __slots__ = ("_body", "_elapsed", "_headers", "_json", "_method", "_status", "_text", "_url")
+    __slots__ = (
+        "_body",
+        "_elapsed",
+        "_header_source",
+        "_headers",
+        "_json",
+        "_method",
+        "_status",
+        "_text",
+        "_url",
+    )
 
     _status: int
     _url: str
     _method: str
-    _headers: Headers
+    _headers: Headers | None
+    _header_source: Callable[[], Headers] | None
     _body: bytes
     _elapsed: float
     _json: Any
@@ -103,12 +114,57 @@ class HttpResponse:
         _set_url(self, url)
         _set_method(self, method.upper())
         _set_headers(self, final_headers)
+        _set_header_source(self, None)
         _set_body(self, body if type(body) is bytes else bytes(body))
         _set_elapsed(self, elapsed if type(elapsed) is float else float(elapsed))
         # json= is not cached as given: parsing the encoded body gives what a real server
         # would (tuples become lists, int keys become strings), so fakes cannot lie.
         _set_json(self, _MISSING)
         _set_text(self, text)
+
+    @classmethod
+    def _from_transport(
+        cls,
+        status: int,
+        url: str,
+        method: str,
+        headers: Callable[[], Headers],
+        body: bytes,
+        elapsed: float,
+    ) -> HttpResponse:
+        """What a transport builds: arguments already checked and normalised (``method``
+        upper-case, ``body`` bytes, ``elapsed`` float), headers built on first access.
+
+        ``headers()`` is called at most once and must return read-only ``Headers``. Most
+        callers read the status and the body only, so a response does not pay for copying
+        the headers it never looks at.
+        """
+        if cls is HttpResponse and _DRAFTS_WORK:
+            # Plain attribute stores on a draft of the same layout, then the class switch:
+            # less than half the cost of ten slot-setter calls.
+            draft = _new_draft(_ResponseDraft)
+            draft._status = status
+            draft._url = url
+            draft._method = method
+            draft._headers = None
+            draft._header_source = headers
+            draft._body = body
+            draft._elapsed = elapsed
+            draft._json = _MISSING
+            draft._text = None
+            draft.__class__ = HttpResponse  # type: ignore[assignment]
+            return draft  # type: ignore[return-value]
+        response = cls.__new__(cls)
+        _set_status(response, status)
+        _set_url(response, url)
+        _set_method(response, method)
+        _set_headers(response, None)
+        _set_header_source(response, headers)
+        _set_body(response, body)
+        _set_elapsed(response, elapsed)
+        _set_json(response, _MISSING)
+        _set_text(response, None)
+        return response
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
         raise AttributeError("HttpResponse is immutable")
@@ -123,7 +179,7 @@ class HttpResponse:
                 self._status,
                 self._url,
                 self._method,
-                list(self._headers.items()),
+                list(self.headers.items()),
                 self._body,
                 self._elapsed,
             ),
@@ -147,7 +203,14 @@ class HttpResponse:
     @property
     def headers(self) -> Headers:
         """The response headers: case-insensitive and read-only."""
-        return self._headers
+        headers = self._headers
+        if headers is None:
+            source = self._header_source
+            assert source is not None
+            headers = source()
+            _set_headers(self, headers)
+            _set_header_source(self, None)
+        return headers
 
     @property
     def body(self) -> bytes:
@@ -182,7 +245,7 @@ class HttpResponse:
         """The body decoded with the Content-Type charset (default UTF-8), errors replaced."""
         text = self._text
         if text is None:
-            charset = _charset(self._headers.get("Content-Type"))
+            charset = _charset(self.headers.get("Content-Type"))
             text = self._body.decode(charset, errors="replace")
             _set_text(self, text)
         return text
@@ -244,10 +307,43 @@ _set_status: Final = _slot_setter("_status")
 _set_url: Final = _slot_setter("_url")
 _set_method: Final = _slot_setter("_method")
 _set_headers: Final = _slot_setter("_headers")
+_set_header_source: Final = _slot_setter("_header_source")
 _set_body: Final = _slot_setter("_body")
 _set_elapsed: Final = _slot_setter("_elapsed")
 _set_json: Final = _slot_setter("_json")
 _set_text: Final = _slot_setter("_text")
+
+
+class _ResponseDraft:
+    """The slots of :class:`HttpResponse` without its immutability, for ``_from_transport``."""
+
+    __slots__ = HttpResponse.__slots__
+
+    _status: int
+    _url: str
+    _method: str
+    _headers: Headers | None
+    _header_source: Callable[[], Headers] | None
+    _body: bytes
+    _elapsed: float
+    _json: Any
+    _text: str | None
+
+
+_new_draft: Final = object.__new__
+
+
+def _drafts_work() -> bool:
+    """Whether this interpreter lets a draft become an HttpResponse (CPython does)."""
+    try:
+        draft = _new_draft(_ResponseDraft)
+        draft.__class__ = HttpResponse  # type: ignore[assignment]
+    except TypeError:  # pragma: no cover - other interpreters
+        return False
+    return True
+
+
+_DRAFTS_WORK: Final = _drafts_work()
 
 
 def _rebuild_response(

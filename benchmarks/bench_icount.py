@@ -1,0 +1,146 @@
+"""Instructions per request, counted by callgrind: a figure the machine's load cannot move.
+
+``benchmarks/run.py`` reports CPU time per request, which on a shared 2-core VM drifts by
+10-15 % between rounds. Here each variant of the small-JSON group runs in its own process under
+``valgrind --tool=callgrind``, which counts the instructions the client process executes
+(interpreter, aiohttp, C extensions, kernel entry points excluded). Each variant runs twice,
+with 0 and with N measured requests after the same warm-up, and the difference divided by N is
+its cost per request, start-up and teardown cancelled out. Repeat runs agree to within about
+1 % at concurrency 1 and 2-3 % at concurrency 64 (how many responses one event-loop pass
+handles varies with timing, and so does the per-request share of the loop's own work).
+
+Run: ``uv run python benchmarks/bench_icount.py [--requests 500] [--concurrency 64 1]``
+(about 1 minute per variant and concurrency; two processes at a time). valgrind is installed
+with apt-get when missing, as nginx is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Final
+
+# Run as a script, the helpers are imported as the package ``benchmarks`` (as run.py does).
+_ROOT: Final = Path(__file__).resolve().parent.parent
+if str(_ROOT) not in sys.path:
+    sys.path.insert(0, str(_ROOT))
+
+from benchmarks._nginx import SMALL_PATH, Upstream  # noqa: E402
+from benchmarks._variants import request_variants  # noqa: E402
+
+VARIANTS: Final = {
+    "aiohttp": "aiohttp ClientSession (raw)",
+    "bare": "HTTPClient bare",
+    "full": "HTTPClient full stack",
+    "baseurl": "BaseURLHTTPClient",
+}
+"""Keys of the variants measured (see ``_variants.request_variants``), baseline first."""
+_WARMUP: Final = 200
+_TOTALS: Final = re.compile(r"^(?:summary|totals):\s+(\d+)", re.MULTILINE)
+
+
+def ensure_valgrind() -> str:
+    """The valgrind executable; installed from Debian (apt-get) when it is missing."""
+    found = shutil.which("valgrind")
+    if found:
+        return found
+    print("valgrind not found: installing it with apt-get ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "valgrind"], check=True, env=env)
+    found = shutil.which("valgrind")
+    if not found:
+        raise RuntimeError("apt-get install valgrind succeeded but no valgrind was found")
+    return found
+
+
+async def _child(url: str, key: str, requests: int, concurrency: int) -> None:
+    """Run ``requests`` requests of one variant after the warm-up (inside callgrind)."""
+    base, _, path = url.rpartition("/")
+    variants = await request_variants(url, base, "/" + path, concurrency, {key})
+    chosen = [variant for variant in variants if variant.name == VARIANTS[key]]
+    if len(chosen) != 1:
+        raise SystemExit(f"no variant {key!r} among {[v.name for v in variants]}")
+    await chosen[0].run(_WARMUP)
+    if requests:
+        await chosen[0].run(requests)
+    for variant in variants:
+        await variant.close()
+
+
+def _count(valgrind: str, url: str, key: str, requests: int, concurrency: int) -> int:
+    """Instructions of one child process run under callgrind."""
+    with tempfile.TemporaryDirectory(prefix="lexigram-icount-") as tmp:
+        out = Path(tmp) / "callgrind.out"
+        command = [
+            valgrind,
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            __file__,
+            "--child",
+            url,
+            key,
+            str(requests),
+            str(concurrency),
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"{key} under callgrind failed:\n{done.stderr[-2000:]}")
+        found = _TOTALS.search(out.read_text())
+        if found is None:
+            raise RuntimeError(f"no instruction total in the callgrind output of {key}")
+        return int(found.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=500, help="measured requests (500)")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[64, 1])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        url, key, requests, concurrency = args.child
+        asyncio.run(_child(url, key, int(requests), int(concurrency)))
+        return
+    valgrind = ensure_valgrind()
+    upstream = Upstream(cpu=None)
+    upstream.start()
+    try:
+        url = upstream.url(SMALL_PATH)
+        jobs = [
+            (key, concurrency, requests)
+            for concurrency in args.concurrency
+            for key in args.variants
+            for requests in (0, args.requests)
+        ]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            totals = list(pool.map(lambda job: _count(valgrind, url, job[0], job[2], job[1]), jobs))
+    finally:
+        upstream.stop()
+    counts = dict(zip(jobs, totals, strict=True))
+    print(f"instructions per request (callgrind), {args.requests} requests after {_WARMUP}")
+    for concurrency in args.concurrency:
+        print(f"\nconcurrency {concurrency}")
+        per = {
+            key: (counts[key, concurrency, args.requests] - counts[key, concurrency, 0])
+            / args.requests
+            for key in args.variants
+        }
+        baseline = per.get("aiohttp")
+        for key, value in per.items():
+            ratio = "" if baseline is None else f"  {value / baseline:.3f}x"
+            print(f"  {VARIANTS[key]:<32} {value:>10,.0f}{ratio}")
+
+
+if __name__ == "__main__":
+    main()
