@@ -136,6 +136,20 @@ def test_a_pending_event_is_ended_first_then_the_run_takes_the_column_path(
     assert columns.count(True) == 3
 
 
+def test_a_run_that_starts_inside_an_event_still_takes_the_column_path(
+    columns: list[bool],
+) -> None:
+    # A chunk cut after an event's id line (as a socket read cuts anywhere): the next run
+    # begins with that event's data line. Only that event goes to the line parser; the rest
+    # of the run must not fall back to the per-event path.
+    events = b"".join(b"id: %d\ndata: {\"n\": %d}\n\n" % (n, n) for n in range(50))
+    cut = events.index(b"id: 20\n") + len(b"id: 20\n")
+    body = events[:cut], events[cut:]
+
+    assert sse(list(body)) == reference(events)
+    assert columns == [True, True]
+
+
 def test_the_last_event_id_follows_the_events_handed_out() -> None:
     decoder = SSEDecoder(last_event_id="0")
     events = decoder.iter_feed(b"id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\ndata: c\n\n")

@@ -248,6 +248,7 @@ class SSEDecoder:
         "_id_buffer",
         "_last_id",
         "_max_event",
+        "_open",
         "_retry",
         "_size",
         "_splitter",
@@ -278,6 +279,9 @@ class SSEDecoder:
         self._last_id = last_event_id
         self._event_retry: int | None = None
         self._retry: int | None = None
+        # Lines of an event were parsed and its blank line has not come yet (the run ended
+        # inside it): the next run must not be read as starting at an event boundary.
+        self._open = False
 
     @property
     def last_event_id(self) -> str | None:
@@ -303,7 +307,7 @@ class SSEDecoder:
         if not text:
             return
         event: Any
-        if self._data or self._type or self._event_retry is not None:
+        if self._open:
             # An event is pending: the run's first blank line ends it, through the line parser.
             if text[0] == "\n":
                 end = 1
@@ -566,6 +570,9 @@ class SSEDecoder:
             self._type = type_
             self._id_buffer = id_buffer
             self._event_retry = event_retry
+            # Lines after the last blank line (an id, an event type, a comment, data) mean the
+            # next run starts inside an event.
+            self._open = bool(lines) and lines[-1] != ""
 
     def _grow(self, size: int, value: str) -> int:
         """Exact byte accounting for an event whose data nears the limit; the new size."""
@@ -589,6 +596,7 @@ class SSEDecoder:
         self._size = 0
         self._type = ""
         self._event_retry = None
+        self._open = False
         return []
 
 
