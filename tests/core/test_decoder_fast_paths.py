@@ -142,7 +142,7 @@ def test_a_run_that_starts_inside_an_event_still_takes_the_column_path(
     # A chunk cut after an event's id line (as a socket read cuts anywhere): the next run
     # begins with that event's data line. Only that event goes to the line parser; the rest
     # of the run must not fall back to the per-event path.
-    events = b"".join(b"id: %d\ndata: {\"n\": %d}\n\n" % (n, n) for n in range(50))
+    events = b"".join(b'id: %d\ndata: {"n": %d}\n\n' % (n, n) for n in range(50))
     cut = events.index(b"id: 20\n") + len(b"id: 20\n")
     body = events[:cut], events[cut:]
 
