@@ -21,6 +21,7 @@ import asyncio
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -113,6 +114,8 @@ def main() -> None:
         asyncio.run(_child(url, key, int(requests), int(concurrency)))
         return
     valgrind = ensure_valgrind()
+    # SIGTERM ends the run through the finally block below, so nginx is stopped by its PID.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     upstream = Upstream(cpu=None)
     upstream.start()
     try:
