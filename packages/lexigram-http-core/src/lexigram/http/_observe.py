@@ -8,7 +8,7 @@ before formatting anything when the logger is disabled for warnings.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Final
 
 from lexigram.contracts.observability import MetricsRecorderProtocol
@@ -39,26 +39,14 @@ _TIMEOUT: Final = "http.client.timeout"
 
 
 class _Observer:
-    """Times one attempt's exchange with the transport and records it."""
+    """Records attempts (the client times them: ``now()`` before, ``answered()`` or
+    ``failed()`` after) and the stream figures."""
 
     __slots__ = ("_clock", "_recorder")
 
     def __init__(self, recorder: MetricsRecorderProtocol, clock: Callable[[], float]) -> None:
         self._recorder = recorder
         self._clock = clock
-
-    async def send(
-        self, send: Callable[[RequestContext], Awaitable[HttpResponse]], context: RequestContext
-    ) -> HttpResponse:
-        """Send ``context`` with ``send``, timing and recording the attempt."""
-        started = self._clock()
-        try:
-            response = await send(context)
-        except HTTPClientError as exc:
-            self.failed(context.method, started, exc)
-            raise
-        self.answered(context.method, started, response.status)
-        return response
 
     def now(self) -> float:
         """The client's clock: the start of an attempt."""
