@@ -13,6 +13,7 @@ from lexigram.contracts.web import (
     HTTPBodyTooLargeError,
     HTTPConnectionError,
     HTTPRetryExhaustedError,
+    HTTPStatusError,
     HTTPTimeoutError,
     RequestContext,
     TimeoutPhase,
@@ -124,6 +125,20 @@ async def test_error_responses_are_logged_per_attempt(
     assert first.__dict__["http_url"] == URL
     assert first.__dict__["http_status"] == 503
     assert [record.__dict__["attempt"] for record in records] == [1, 2]
+
+
+async def test_a_client_without_any_layer_logs_error_responses_too(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # No retry, breaker, interceptor or recorder: the client's direct path to the transport.
+    caplog.set_level(logging.WARNING, logger="lexigram.http")
+    async with HTTPClient(NO_RETRY, transport=StubTransport(503)) as client:
+        assert client._direct
+        result = await client.get(URL)
+    assert isinstance(result.error, HTTPStatusError)
+    (record,) = _events(caplog)
+    assert record.getMessage() == "http.client.error_response"
+    assert (record.__dict__["http_status"], record.__dict__["attempt"]) == (503, 1)
 
 
 async def test_connection_errors_and_timeouts_are_logged(caplog: pytest.LogCaptureFixture) -> None:
