@@ -334,7 +334,7 @@ def test_bad_files_are_refused_with_the_place_of_the_problem(tmp_path: Path) -> 
     _write(path, {**base, "version": 2})
     with pytest.raises(CassetteFormatError, match=r"version: unsupported version 2"):
         Cassette.load(path)
-    request = {"method": "GET", "url": f"{API}/x", "headers": {}, "body": None}
+    request: dict[str, Any] = {"method": "GET", "url": f"{API}/x", "headers": {}, "body": None}
     _write(path, {**base, "interactions": [{"request": request, "response": {"status": "200"}}]})
     with pytest.raises(
         CassetteFormatError, match=r"interactions\[0\]\.response\.status: expected an integer"

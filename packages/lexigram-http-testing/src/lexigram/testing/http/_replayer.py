@@ -128,6 +128,22 @@ def _body_check(recorded: bytes, mode: BodyMatcher) -> Check | None:
     return check
 
 
+def _without_userinfo(url: str) -> str:
+    """``url`` without its user-info: never matched on, and ``[REDACTED]@`` is no valid host
+    syntax for ``urlsplit``."""
+    start = url.find("//")
+    if start == -1:
+        return url
+    start += 2
+    end = len(url)
+    for mark in "/?#":
+        found = url.find(mark, start)
+        if found != -1:
+            end = min(end, found)
+    at = url.rfind("@", start, end)
+    return url if at == -1 else url[:start] + url[at + 1 :]
+
+
 def _query_check(expected: Iterable[tuple[str, str]]) -> Check:
     names = {name for name, _ in expected}
 
@@ -190,7 +206,7 @@ class _Player:
                 headers[name] = value
         matcher = Matcher(
             request.method,
-            request.url,
+            _without_userinfo(request.url),
             base_url=None,
             params=None,
             headers=headers,
@@ -219,7 +235,7 @@ class _Player:
         recorded = record_request(context, self.scrubber)
         request = RequestContext(
             method=recorded.method,
-            url=recorded.url,
+            url=_without_userinfo(recorded.url),
             headers=Headers(recorded.headers, readonly=True),
             body=recorded.body,
             timeout=context.timeout,
