@@ -8,6 +8,11 @@ import sys
 
 import pytest
 
+# Loaded here, so they outlive each inner run: pytester drops the modules an inner run imported,
+# while the package (imported for the plugin) keeps the names it resolved lazily; a class from
+# a dropped module would then differ from its fresh copy in the next inner run.
+from lexigram.testing.http import MockTransport, Reply, Router  # noqa: F401
+
 # Hypothesis is blocked: its plugin costs about a second per inner session.
 INI = """
 [pytest]
@@ -161,7 +166,7 @@ def test_loading_the_plugin_imports_neither_aiohttp_nor_the_client() -> None:
 CASSETTE_TEST = """
 import pytest
 from lexigram.http import HTTPClient
-from lexigram.testing.http import MockTransport, Reply, Router
+from lexigram.testing.http import MockTransport, Reply, Router  # noqa: F401
 
 SENT = []
 URLS = {urls!r}
