@@ -25,6 +25,7 @@ the package (and ``lexigram.http``, for ``http_client``) load when a fixture is 
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
@@ -55,24 +56,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "when http_cassette records: none (replay only, the default), once (record missing "
         "cassettes), new_episodes (record requests a cassette lacks), all (record again)"
     )
-    try:
-        group.addoption(
-            "--record-mode",
-            "--http-record-mode",
-            dest="http_record_mode",
-            choices=_RECORD_MODES,
-            default=None,
-            help=help_text,
-        )
-    except ValueError:
-        # Another plugin (pytest-recording) owns --record-mode: keep ours under its long name.
-        group.addoption(
-            "--http-record-mode",
-            dest="http_record_mode",
-            choices=_RECORD_MODES,
-            default=None,
-            help=help_text,
-        )
+    # pytest-recording (vcrpy) owns --record-mode when installed: two plugins adding one option
+    # would stop pytest, so ours is then only --http-record-mode.
+    names = ["--http-record-mode"]
+    if importlib.util.find_spec("pytest_recording") is None:
+        names.insert(0, "--record-mode")
+    group.addoption(
+        *names,
+        dest="http_record_mode",
+        choices=_RECORD_MODES,
+        default=None,
+        help=help_text,
+    )
     parser.addini(
         "http_record_mode", "default --record-mode of http_cassette (none)", default="none"
     )
