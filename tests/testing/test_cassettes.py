@@ -429,3 +429,22 @@ async def test_two_clients_share_one_replay(tmp_path: Path) -> None:
     async with client(session.transport()) as second:
         assert (await second.get(f"{API}/x")).value.status == 201
     session.finish()
+
+
+async def test_a_token_handed_out_in_a_response_is_scrubbed_where_it_goes_next() -> None:
+    token = 'tok"en-\u00e9-0123456789'
+    router = Router()
+    router.post(f"{API}/login").respond(json={"access_token": token})
+    router.post(f"{API}/echo").handle(lambda request: HttpResponse(200, body=request.body or b""))
+    cassette = Cassette()
+    async with client(RecordingTransport(MockTransport(router), cassette)) as c:
+        await c.post(f"{API}/login")
+        # Sent under a name that is not sensitive, inside JSON (escaped) and in a path.
+        await c.post(f"{API}/echo", json={"session": token, "note": f"a {token} b"})
+    text = cassette.dumps()
+    assert token not in text
+    assert json.dumps(token)[1:-1] not in text
+    assert json.dumps(token, ensure_ascii=False)[1:-1] not in text
+    echoed = cassette.interactions[1].response
+    assert echoed is not None
+    assert json.loads(echoed.body or b"") == {"session": REDACTED, "note": f"a {REDACTED} b"}

@@ -125,7 +125,11 @@ class RecordingTransport:
             self._failed(interaction, exc, started)
             raise
         recorded = self._head(response.status, response.url or full_url(context), response.headers)
-        recorded.body = self._cassette.scrubber.body(response.body, content_type(recorded.headers))
+        scrubber = self._cassette.scrubber
+        kind = content_type(recorded.headers)
+        # A token handed out here (``{"access_token": ...}``) is scrubbed wherever it goes next.
+        scrubber.learn_body(response.body, kind)
+        recorded.body = scrubber.body(response.body, kind)
         recorded.elapsed = round(response.elapsed, 6)
         interaction.response = recorded
         return response

@@ -130,7 +130,14 @@ class Scrubber:
         if value in self._learned:
             return
         self._learned.add(value)
-        variants = {value, quote(value, safe=""), quote_plus(value, safe="")}
+        # As written, percent-encoded (in URLs and forms), and escaped inside JSON strings.
+        variants = {
+            value,
+            quote(value, safe=""),
+            quote_plus(value, safe=""),
+            _jsonlib.dumps(value)[1:-1],
+            _jsonlib.dumps(value, ensure_ascii=False)[1:-1],
+        }
         known = set(self._values)
         self._values.extend(v.encode() for v in variants if v and v.encode() not in known)
         # Longest first, so a secret containing another one is replaced whole.
