@@ -19,7 +19,12 @@ from urllib.parse import urlencode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lexigram.contracts.web import SENSITIVE_QUERY_PARAMS, HttpResponse, RequestContext
+from lexigram.contracts.web import (
+    SENSITIVE_QUERY_PARAMS,
+    HTTPConnectionError,
+    HttpResponse,
+    RequestContext,
+)
 from lexigram.testing.http import (
     Cassette,
     CassetteRedaction,
@@ -37,7 +42,7 @@ REQUEST_PLACES = ("authorization", "key_header", "cookie", "query", "userinfo", 
 # Where only the response carries it, under a sensitive name.
 RESPONSE_PLACES = ("set_cookie", "response_json", "location")
 # Free text: found only because the value was learned (or configured).
-ECHO_PLACES = ("echo_body", "echo_header", "echo_stream", "echo_error_body")
+ECHO_PLACES = ("echo_body", "echo_header", "echo_stream", "echo_error_body", "transport_error")
 # Anywhere at all, for a secret configured by value.
 CONFIGURED_PLACES = ("plain_header", "path", "binary_body")
 
@@ -119,6 +124,13 @@ def build_request(s: dict[str, Any]) -> RequestContext:
 
 def respond(s: dict[str, Any], request: RequestContext) -> HttpResponse:
     secret, places = s["secret"], s["places"]
+    if "transport_error" in places:
+        # The message names the URL (its path too) and what the server said.
+        raise HTTPConnectionError(
+            f"connection failed for POST {request.url} (server said: {s['echo_text'].strip()})",
+            method="POST",
+            url=request.url,
+        )
     headers: dict[str, str] = {}
     if "set_cookie" in places:
         headers["Set-Cookie"] = f"sid={secret}; Path=/; HttpOnly"
@@ -149,7 +161,10 @@ async def record(s: dict[str, Any], path: Path) -> None:
     redaction = CassetteRedaction(secrets=[s["secret"]] if s["configured"] else ())
     cassette = Cassette(path=path, redaction=redaction)
     recorder = RecordingTransport(MockTransport(router), cassette)
-    await recorder.send(build_request(s))
+    try:
+        await recorder.send(build_request(s))
+    except HTTPConnectionError:
+        assert "transport_error" in s["places"]
     if "echo_stream" in s["places"]:
         streaming = Router()
         streaming.route().stream(*stream_answer(s).chunks, headers={"Content-Type": "text/plain"})
@@ -163,6 +178,8 @@ async def record(s: dict[str, Any], path: Path) -> None:
 def everything_decoded(cassette: Cassette) -> list[bytes]:
     found: list[bytes] = []
     for interaction in cassette.interactions:
+        if interaction.error is not None:
+            found.append(interaction.error.message.encode())
         request = interaction.request
         found += [request.url.encode(), request.body or b""]
         found += [f"{k}: {v}".encode() for k, v in request.headers.items()]
