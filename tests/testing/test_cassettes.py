@@ -448,3 +448,24 @@ async def test_a_token_handed_out_in_a_response_is_scrubbed_where_it_goes_next()
     echoed = cassette.interactions[1].response
     assert echoed is not None
     assert json.loads(echoed.body or b"") == {"session": REDACTED, "note": f"a {REDACTED} b"}
+
+
+async def test_dropped_headers_stay_out_of_the_cassette_and_out_of_matching() -> None:
+    router = Router()
+    router.get(f"{API}/x").respond(headers={"Date": "today", "CF-Ray": "1", "X-Kept": "k"})
+    redaction = CassetteRedaction(drop_headers={"date", "cf-*", "X-Request-Id"})
+    cassette = Cassette(redaction=redaction)
+    async with client(RecordingTransport(MockTransport(router), cassette)) as c:
+        live = await c.get(f"{API}/x", headers={"X-Request-Id": "r1", "Accept": "a"})
+    assert live.value.headers["Date"] == "today"  # the code under test still sees them
+    interaction = cassette.interactions[0]
+    assert interaction.request.headers == {"Accept": "a"}
+    assert interaction.response is not None
+    assert interaction.response.headers == {"X-Kept": "k"}
+    replay = ReplayTransport(
+        Cassette(cassette.interactions, redaction=redaction), match_headers=["X-Request-Id"]
+    )
+    async with client(replay) as c:
+        assert (await c.get(f"{API}/x", headers={"X-Request-Id": "r2"})).is_ok()
+    with pytest.raises(ValueError, match="bare"):
+        CassetteRedaction(drop_headers=["*"])

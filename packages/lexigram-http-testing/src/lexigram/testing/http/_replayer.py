@@ -424,6 +424,8 @@ class ReplayTransport:
         sleep: Sleep = asyncio.sleep,
         fallback: HTTPTransportProtocol | None = None,
     ) -> None:
+        if not isinstance(cassette, Cassette):
+            raise TypeError(f"cassette must be a Cassette, not {type(cassette).__name__}")
         if isinstance(match_headers, str):
             raise TypeError("match_headers must be an iterable of header names, not a string")
         names = tuple(match_headers)

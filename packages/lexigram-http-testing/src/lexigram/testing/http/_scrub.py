@@ -35,10 +35,12 @@ class CassetteRedaction:
     ``headers`` and ``query_params`` extend the shared redactor's sensitive names;
     ``body_keys`` adds JSON keys and form fields (the sensitive query parameter names are body
     keys already: ``password``, ``api_key``, ``access_token``...); ``secrets`` are literal
-    values scrubbed everywhere, whatever their length. Immutable and shareable.
+    values scrubbed everywhere, whatever their length. ``drop_headers`` leaves headers out of
+    the cassette altogether (noise such as ``Date``), by name or by prefix (``"cf-*"``), in
+    any case. Immutable and shareable.
     """
 
-    __slots__ = ("_body_keys", "_min_learned_length", "_redactor", "_secrets")
+    __slots__ = ("_body_keys", "_drop", "_min_learned_length", "_redactor", "_secrets")
 
     def __init__(
         self,
@@ -47,6 +49,7 @@ class CassetteRedaction:
         query_params: Iterable[str] = (),
         body_keys: Iterable[str] = (),
         secrets: Iterable[str] = (),
+        drop_headers: Iterable[str] = (),
         min_learned_length: int = 8,
     ) -> None:
         headers = _names("headers", headers)
@@ -57,6 +60,10 @@ class CassetteRedaction:
         if any(not value for value in values):
             raise ValueError("secrets must not contain an empty string")
         self._secrets = tuple(values)
+        drop = [name.strip().lower() for name in _names("drop_headers", drop_headers)]
+        if any(not name.rstrip("*") for name in drop):
+            raise ValueError("drop_headers must not contain an empty name or a bare '*'")
+        self._drop = tuple(drop)
         if isinstance(min_learned_length, bool) or not isinstance(min_learned_length, int):
             raise TypeError(
                 f"min_learned_length must be an int, not {type(min_learned_length).__name__}"
@@ -79,6 +86,14 @@ class CassetteRedaction:
     def min_learned_length(self) -> int:
         """The shortest secret value learned from a request or response."""
         return self._min_learned_length
+
+    def is_dropped_header(self, name: str) -> bool:
+        """Whether header ``name`` is left out of the cassette."""
+        lowered = name.strip().lower()
+        return any(
+            lowered.startswith(rule[:-1]) if rule.endswith("*") else lowered == rule
+            for rule in self._drop
+        )
 
     def is_sensitive_key(self, key: str) -> bool:
         """Whether a JSON key or form field named ``key`` holds a secret."""
@@ -227,10 +242,14 @@ class Scrubber:
         return self.text(self._rules._redactor.redact_url(url))
 
     def headers(self, headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-        """Headers redacted by name (URL-valued ones redacted as URLs), then by value."""
-        redactor = self._rules._redactor
+        """Headers redacted by name (URL-valued ones redacted as URLs), then by value; dropped
+        headers left out."""
+        rules = self._rules
+        redactor = rules._redactor
         return {
-            name: self.text(redactor.redact_header_value(name, value)) for name, value in headers
+            name: self.text(redactor.redact_header_value(name, value))
+            for name, value in headers
+            if not (rules._drop and rules.is_dropped_header(name))
         }
 
     def body(self, body: bytes, content_type: str | None) -> bytes:
