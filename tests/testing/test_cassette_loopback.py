@@ -179,6 +179,9 @@ async def exercise(base: str, transport: HTTPTransportProtocol) -> dict[str, Any
 
         seen["sse"] = await read_events(client, f"{base}/sse")
         assert seen["sse"][1] is None
+        # The same stream as raw chunks: replay keeps the boundaries, mid-event split included.
+        seen["sse_chunks"], _ = await read_chunks(client, f"{base}/sse")
+        assert seen["sse_chunks"][0] == SSE_FIRST
 
         drop, dropped = await read_chunks(client, f"{base}/drop")
         assert isinstance(dropped, HTTPStreamDisconnectedError)
