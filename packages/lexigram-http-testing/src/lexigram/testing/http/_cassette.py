@@ -236,7 +236,7 @@ class Cassette:
     interactions: list[Interaction] = field(default_factory=list)
     path: Path | None = None
     redaction: CassetteRedaction = field(default_factory=CassetteRedaction)
-    scrubber: Scrubber = field(init=False, repr=False)
+    scrubber: Scrubber = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.path is not None:
@@ -288,6 +288,7 @@ class Cassette:
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as file:
                 file.write(text)
+            os.chmod(temporary, 0o644)  # mkstemp makes it private; a cassette is a test fixture
             os.replace(temporary, target)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
