@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import pytest
+
+# Loaded here, so they outlive each inner run: pytester drops the modules an inner run imported,
+# while the package (imported for the plugin) keeps the names it resolved lazily; a class from
+# a dropped module would then differ from its fresh copy in the next inner run.
+from lexigram.testing.http import MockTransport, Reply, Router  # noqa: F401
 
 # Hypothesis is blocked: its plugin costs about a second per inner session.
 INI = """
@@ -153,3 +159,161 @@ def test_loading_the_plugin_imports_neither_aiohttp_nor_the_client() -> None:
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- http_cassette ------------------------------------------------------------------------------
+
+CASSETTE_TEST = """
+import pytest
+from lexigram.http import HTTPClient
+from lexigram.testing.http import MockTransport, Reply, Router  # noqa: F401
+
+SENT = []
+URLS = {urls!r}
+
+
+def real():
+    # The "network" of these inner tests: counts what really goes out.
+    router = Router()
+
+    def answer(request):
+        SENT.append(request.url)
+        return Reply(200, json={{"url": request.url, "n": len(SENT)}})
+
+    router.route().handle(answer)
+    return MockTransport(router)
+
+
+@pytest.mark.http_cassette("billing"{options})
+async def test_invoice(http_cassette):
+    async with HTTPClient(transport=http_cassette.transport(real)) as client:
+        for url in URLS:
+            headers = {{"Authorization": "Bearer sk-test-0123456789"}}
+            result = await client.get(url, headers=headers)
+            assert result.value.json["url"] == url
+    print(f"NETWORK {{len(SENT)}} RECORDING {{http_cassette.recording}}")
+"""
+
+INVOICE = "https://api.example.com/v1/invoices/inv_1"
+OTHER = "https://api.example.com/v1/invoices/inv_2"
+
+
+def cassette_test(inner: pytest.Pytester, *urls: str, options: str = "") -> None:
+    inner.makepyfile(test_billing=CASSETTE_TEST.format(urls=list(urls), options=options))
+
+
+def test_cassettes_are_recorded_and_replayed_per_record_mode(inner: pytest.Pytester) -> None:
+    cassette = inner.path / "cassettes" / "test_billing" / "billing.json"
+    cassette_test(inner, INVOICE)
+
+    # none (the default) never records: a missing cassette fails the test at setup.
+    result = inner.runpytest("-s")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*cassette not found: *billing.json*--record-mode=once*"])
+    assert not cassette.exists()
+
+    result = inner.runpytest("-s", "--record-mode=once")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*NETWORK 1 RECORDING True*"])
+    text = cassette.read_text()
+    assert INVOICE in text
+    assert "sk-test-0123456789" not in text
+
+    for mode in ("none", "once"):  # the cassette exists: replayed, nothing goes out
+        result = inner.runpytest("-s", f"--record-mode={mode}")
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines(["*NETWORK 0 RECORDING False*"])
+
+    # new_episodes: what the cassette has is replayed, the rest recorded and appended.
+    cassette_test(inner, INVOICE, OTHER)
+    result = inner.runpytest("-s", "--http-record-mode=new_episodes")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*NETWORK 1 RECORDING True*"])
+    assert [
+        item["request"]["url"] for item in json.loads(cassette.read_text())["interactions"]
+    ] == [
+        INVOICE,
+        OTHER,
+    ]
+    inner.runpytest("-s").assert_outcomes(passed=1)
+
+    # all: everything recorded again, the cassette replaced.
+    cassette_test(inner, OTHER)
+    result = inner.runpytest("-s", "--record-mode=all")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*NETWORK 1 RECORDING True*"])
+    assert [
+        item["request"]["url"] for item in json.loads(cassette.read_text())["interactions"]
+    ] == [OTHER]
+
+
+def test_an_unplayed_interaction_fails_the_test_unless_it_opts_out(
+    inner: pytest.Pytester,
+) -> None:
+    cassette_test(inner, INVOICE, OTHER)
+    inner.runpytest("--record-mode=once").assert_outcomes(passed=1)
+
+    cassette_test(inner, INVOICE)
+    result = inner.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_invoice*",
+            "*CassetteError: cassette *billing.json: 1 recorded interaction was never played:",
+            f"*#1 GET {OTHER} -> 200",
+        ]
+    )
+
+    cassette_test(inner, INVOICE, options=", allow_unplayed=True")
+    inner.runpytest().assert_outcomes(passed=1)
+
+
+def test_an_unrecorded_request_fails_with_the_closest_recorded_one(
+    inner: pytest.Pytester,
+) -> None:
+    cassette_test(inner, INVOICE)
+    inner.runpytest("--record-mode=once").assert_outcomes(passed=1)
+    cassette_test(inner, f"{INVOICE}?expand=lines")
+    result = inner.runpytest()
+    result.assert_outcomes(failed=1, errors=1)  # the request, then the unplayed interaction
+    result.stdout.fnmatch_lines(
+        [
+            "*UnmatchedRequestError: cassette *billing.json: no recorded interaction matches*",
+            f"*the only route: '#0' GET {INVOICE}",
+            "*query: params not in the recording: expand",
+        ]
+    )
+
+
+def test_the_default_cassette_is_named_after_the_test(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        test_names="""
+        import pytest
+        from lexigram.http import HTTPClient
+        from lexigram.testing.http import MockTransport, Router
+
+        class TestGroup:
+            @pytest.mark.parametrize("n", [1])
+            async def test_one(self, http_cassette, n):
+                router = Router()
+                router.get("https://h.example/x").respond(204)
+                transport = http_cassette.transport(MockTransport(router))
+                async with HTTPClient(transport=transport) as c:
+                    assert (await c.get("https://h.example/x")).value.status == 204
+
+        @pytest.mark.http_cassette(allow_unplayed=True, colour="red")
+        def test_typo(http_cassette):
+            pass
+        """
+    )
+    result = inner.runpytest("--record-mode=once")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*http_cassette got unknown options [[]'colour'[]]*"])
+    assert (inner.path / "cassettes" / "test_names" / "TestGroup.test_one-1-.json").exists()
+
+
+def test_the_cassette_marker_is_registered(inner: pytest.Pytester) -> None:
+    result = inner.runpytest("--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.http_cassette(name=None, *"])
+    result = inner.runpytest("--help")
+    result.stdout.fnmatch_lines(["*--record-mode*none*"])

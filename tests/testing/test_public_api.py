@@ -10,7 +10,20 @@ import pytest
 import lexigram.testing.http as testing_http
 
 SRC = Path(__file__).parents[2] / "packages" / "lexigram-http-testing" / "src"
-PRIVATE = ["_answers", "_clock", "_errors", "_fake_client", "_matching", "_router", "_streaming"]
+PRIVATE = [
+    "_answers",
+    "_cassette",
+    "_clock",
+    "_errors",
+    "_fake_client",
+    "_matching",
+    "_recorder",
+    "_replayer",
+    "_router",
+    "_scrub",
+    "_session",
+    "_streaming",
+]
 
 
 def test_all_is_sorted_and_every_name_resolves() -> None:
@@ -22,7 +35,18 @@ def test_all_is_sorted_and_every_name_resolves() -> None:
 
 def test_the_private_modules_public_names_are_exported_where_meant() -> None:
     exported = set(testing_http.__all__)
-    internal = {"JSONPattern", "MISSING", "Matcher", "RequestView", "param_text"}
+    internal = {
+        "Check",
+        "FORMAT",
+        "JSONPattern",
+        "MISSING",
+        "Matcher",
+        "RECORD_MODES",
+        "RequestView",
+        "Scrubber",
+        "VERSION",
+        "param_text",
+    }
     for module_name in [*PRIVATE, "_transport"]:
         module = importlib.import_module(f"lexigram.testing.http.{module_name}")
         for name in getattr(module, "__all__", []):

@@ -9,8 +9,13 @@
 - :class:`FakeHTTPClient`: ``HTTPClientProtocol`` on the router, for domain code.
 - :class:`FakeClock`: a sleep (and clock) that takes no real time.
 - ``lexigram.testing.http.conformance.HTTPClientConformance``: the protocol's contract as tests.
+- Cassettes: :class:`RecordingTransport` wraps any transport and records every exchange
+  (streams chunk by chunk, with their timing and how they ended) into a :class:`Cassette`,
+  redacted by :class:`CassetteRedaction` before it is kept; :class:`ReplayTransport` plays it
+  back strictly. :class:`CassetteSession` picks one per ``--record-mode``.
 - The pytest plugin (``http_router``, ``http_mock``, ``http_client``, ``fake_http_client``,
-  ``http_clock`` fixtures, ``http_mock`` marker) loads automatically.
+  ``http_clock``, ``http_cassette`` fixtures, ``http_mock`` and ``http_cassette`` markers) loads
+  automatically.
 
 Importing this package does not import aiohttp or ``lexigram.http``, and its names load on
 first use: pytest imports the package for its plugin in every run, whether a test uses it or not.
@@ -21,21 +26,38 @@ from typing import TYPE_CHECKING
 __all__ = [
     "ANY",
     "Answer",
+    "BodyMatcher",
     "Call",
     "CallList",
+    "Cassette",
+    "CassetteError",
+    "CassetteFormatError",
+    "CassetteRedaction",
+    "CassetteSession",
     "Chunk",
     "FakeClock",
     "FakeHTTPClient",
     "Handler",
     "HandlerResult",
+    "Interaction",
     "MockStreamingResponse",
     "MockTransport",
+    "Pace",
     "Raise",
+    "RecordMode",
+    "RecordedChunk",
+    "RecordedError",
+    "RecordedRequest",
+    "RecordedResponse",
+    "RecordingStreamingResponse",
+    "RecordingTransport",
+    "ReplayTransport",
     "Reply",
     "Route",
     "Router",
     "SequenceExhaustedError",
     "Stream",
+    "StreamEnd",
     "UnmatchedRequestError",
 ]
 
@@ -49,11 +71,26 @@ if TYPE_CHECKING:
         Reply,
         Stream,
     )
+    from lexigram.testing.http._cassette import (
+        Cassette,
+        CassetteError,
+        CassetteFormatError,
+        Interaction,
+        RecordedChunk,
+        RecordedError,
+        RecordedRequest,
+        RecordedResponse,
+        StreamEnd,
+    )
     from lexigram.testing.http._clock import FakeClock
     from lexigram.testing.http._errors import SequenceExhaustedError, UnmatchedRequestError
     from lexigram.testing.http._fake_client import FakeHTTPClient
     from lexigram.testing.http._matching import ANY
+    from lexigram.testing.http._recorder import RecordingStreamingResponse, RecordingTransport
+    from lexigram.testing.http._replayer import BodyMatcher, Pace, ReplayTransport
     from lexigram.testing.http._router import Call, CallList, Route, Router
+    from lexigram.testing.http._scrub import CassetteRedaction
+    from lexigram.testing.http._session import CassetteSession, RecordMode
     from lexigram.testing.http._streaming import MockStreamingResponse
     from lexigram.testing.http._transport import MockTransport
 else:
@@ -62,21 +99,38 @@ else:
     _HOMES = {
         "ANY": "_matching",
         "Answer": "_answers",
+        "BodyMatcher": "_replayer",
         "Call": "_router",
         "CallList": "_router",
+        "Cassette": "_cassette",
+        "CassetteError": "_cassette",
+        "CassetteFormatError": "_cassette",
+        "CassetteRedaction": "_scrub",
+        "CassetteSession": "_session",
         "Chunk": "_answers",
         "FakeClock": "_clock",
         "FakeHTTPClient": "_fake_client",
         "Handler": "_answers",
         "HandlerResult": "_answers",
+        "Interaction": "_cassette",
         "MockStreamingResponse": "_streaming",
         "MockTransport": "_transport",
+        "Pace": "_replayer",
         "Raise": "_answers",
+        "RecordMode": "_session",
+        "RecordedChunk": "_cassette",
+        "RecordedError": "_cassette",
+        "RecordedRequest": "_cassette",
+        "RecordedResponse": "_cassette",
+        "RecordingStreamingResponse": "_recorder",
+        "RecordingTransport": "_recorder",
+        "ReplayTransport": "_replayer",
         "Reply": "_answers",
         "Route": "_router",
         "Router": "_router",
         "SequenceExhaustedError": "_errors",
         "Stream": "_answers",
+        "StreamEnd": "_cassette",
         "UnmatchedRequestError": "_errors",
     }
 

@@ -22,13 +22,13 @@ from __future__ import annotations
 import contextlib
 import json as _jsonlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeAlias
 from urllib.parse import parse_qsl, urlsplit
 
 from lexigram.contracts.web import Headers, Redactor, RequestContext, redact_url
 
-__all__ = ["ANY", "MISSING", "JSONPattern", "Matcher", "RequestView", "param_text"]
+__all__ = ["ANY", "MISSING", "Check", "JSONPattern", "Matcher", "RequestView", "param_text"]
 
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _PLACEHOLDER: Final = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::(path))?\}")
@@ -75,6 +75,9 @@ MISSING: Final = _Missing()
 
 JSONPattern: TypeAlias = Any
 """A JSON value in which ``ANY`` may stand for any value."""
+
+Check: TypeAlias = Callable[["RequestView"], str | None]
+"""An extra criterion of a matcher: what differs (one line, redacted), ``None`` if nothing."""
 
 
 def param_text(value: Any) -> str:
@@ -175,7 +178,9 @@ class _URLPattern:
 
     __slots__ = ("_host", "_path", "_regex", "_scheme", "_template", "display", "query")
 
-    def __init__(self, url: str | re.Pattern[str], base_url: str | None) -> None:
+    def __init__(
+        self, url: str | re.Pattern[str], base_url: str | None, *, literal: bool = False
+    ) -> None:
         self._regex: re.Pattern[str] | None = None
         self._template: re.Pattern[str] | None = None
         self.query: list[tuple[str, str]] = []
@@ -196,7 +201,7 @@ class _URLPattern:
         if "{" in self._host:
             raise ValueError(f"route URL {self.display!r}: templates are allowed in the path only")
         self.query = parse_qsl(query, keep_blank_values=True)
-        if _PLACEHOLDER.search(self._path) is not None:
+        if not literal and _PLACEHOLDER.search(self._path) is not None:
             self._template = _compile_template(self._path)
 
     def match(self, view: RequestView) -> dict[str, str] | None:
@@ -245,7 +250,7 @@ def _expected_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
 class Matcher:
     """Everything one route requires of a request."""
 
-    __slots__ = ("content", "headers", "json", "method", "params", "url")
+    __slots__ = ("checks", "content", "headers", "json", "method", "params", "url")
 
     def __init__(
         self,
@@ -257,9 +262,12 @@ class Matcher:
         headers: Mapping[str, Any] | None,
         json: JSONPattern,
         content: bytes | str | None,
+        literal_url: bool = False,
+        checks: Sequence[Check] = (),
     ) -> None:
         self.method = None if method is None else method.upper()
-        self.url = None if url is None else _URLPattern(url, base_url)
+        self.url = None if url is None else _URLPattern(url, base_url, literal=literal_url)
+        self.checks = tuple(checks)
         query: dict[str, Any] = {}
         if self.url is not None:
             for name, value in self.url.query:
@@ -331,6 +339,10 @@ class Matcher:
                 found.extend((DETAIL_WEIGHT, diff) for diff in diffs)
         if self.content is not None:
             problem = _content_difference(self.content, view.body or b"")
+            if problem is not None:
+                found.append((DETAIL_WEIGHT, problem))
+        for check in self.checks:
+            problem = check(view)
             if problem is not None:
                 found.append((DETAIL_WEIGHT, problem))
         return found
