@@ -12,11 +12,9 @@ from typing import Annotated, Final
 
 import typer
 from rich.live import Live
-from rich.table import Table
 from rich.text import Text
 
 from lexigram.di import BootError
-from lexigram.http_cli._demo import MAX_CALLS, MIN_CALLS, DemoState, run_demo
 from lexigram.http_cli._output import Printer, make_console
 from lexigram.http_cli._redact import Scrubber
 from lexigram.http_cli._request import (
@@ -28,7 +26,10 @@ from lexigram.http_cli._request import (
     run_request,
 )
 from lexigram.http_cli._settings import load_settings, rows, validate_by_booting
-from lexigram.http_cli._view import live, summary
+
+# Bounds of --calls, repeated here so that only `demo` imports the demo's modules.
+MIN_CALLS: Final = 150
+MAX_CALLS: Final = 2000
 
 __all__ = ["app", "main"]
 
@@ -103,6 +104,9 @@ def demo(
         raise typer.BadParameter(
             f"must be between {MIN_CALLS} and {MAX_CALLS}, got {calls}", param_hint="'--calls'"
         )
+    from lexigram.http_cli._demo import DemoState, run_demo
+    from lexigram.http_cli._view import live, summary
+
     _quiet_logs()
     console = make_console(no_color=no_color)
     state = DemoState(calls=calls, seed=seed, fast=fast)
@@ -210,7 +214,9 @@ def _request_command(method: str) -> None:
         timeout: Annotated[
             float | None,
             typer.Option(
-                help="Deadline of the call in seconds, retries included (default http.pool.timeout)."
+                help=(
+                    "Deadline of the call in seconds, retries included (default http.pool.timeout)."
+                )
             ),
         ] = None,
         retries: Annotated[
@@ -238,7 +244,9 @@ def _request_command(method: str) -> None:
             bool,
             typer.Option(
                 "--show-secrets",
-                help="Do not redact credentials (Authorization, cookies, API keys, tokens in URLs).",
+                help=(
+                    "Do not redact credentials (Authorization, cookies, API keys, tokens in URLs)."
+                ),
             ),
         ] = False,
         ignore_stdin: Annotated[
@@ -281,7 +289,8 @@ def _request_command(method: str) -> None:
             raise typer.Exit(code)
 
     command.__doc__ = (
-        f"Send {'an' if method == 'OPTIONS' else 'a'} {method} request, httpie-style, through the full client stack.\n\n"
+        f"Send {'an' if method == 'OPTIONS' else 'a'} {method} request, httpie-style, "
+        "through the full client stack.\n\n"
         "Secrets are redacted in everything printed unless --show-secrets. A body piped on "
         "stdin is sent as it is. Exit status: 0, 1 on an error, 2 on a timeout, 3/4/5 with "
         "--check-status."
@@ -320,14 +329,17 @@ def config_show(
     except BootError as exc:
         errors.print(Text(f"lexigram-http: configuration error:\n{exc}", style="bold red"))
         raise typer.Exit(EXIT_ERROR) from None
-    table = Table(header_style="bold", box=None, padding=(0, 2), show_edge=False)
-    table.add_column("key", style="cyan", no_wrap=True)
-    table.add_column("value", overflow="fold")
-    table.add_column("source", no_wrap=True)
-    for row in rows(settings, scrubber):
-        style = "dim" if row.source == "default" else "bold"
-        table.add_row(row.key, row.value, Text(row.source, style=style))
-    console.print(table)
+    found = rows(settings, scrubber)
+    key_width = max(len(row.key) for row in found)
+    value_width = min(40, max(len(row.value) for row in found))
+    for row in found:
+        line = Text()
+        line.append(row.key.ljust(key_width), style="cyan")
+        line.append("  ")
+        line.append(row.value.ljust(value_width))
+        line.append("  ")
+        line.append(row.source, style="dim" if row.source == "default" else "bold")
+        console.print(line)
 
 
 @config_app.command("validate")

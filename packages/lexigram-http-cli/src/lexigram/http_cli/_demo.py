@@ -34,6 +34,7 @@ from lexigram.contracts.web import (
     RequestContext,
 )
 from lexigram.http import HTTPClient, HTTPClientConfig, PoolConfig
+from lexigram.http_cli._upstream import SEARCH_EVERY, Script, Upstream
 from lexigram.resilience import (
     CircuitBreaker,
     CircuitBreakerConfig,
@@ -46,14 +47,10 @@ from lexigram.resilience import (
 )
 from lexigram.result import Err, Ok
 
-from lexigram.http_cli._upstream import SEARCH_EVERY, Script, Upstream
-
 __all__: list[str] = []
 
-MIN_CALLS: Final = 150
-MAX_CALLS: Final = 2000
-TICK: Final = 0.03
-"""Seconds between the starts of two calls: 300 calls take about nine seconds."""
+TICK: Final = 0.025
+"""Seconds between the starts of two calls: 300 calls take about eight seconds."""
 CONCURRENCY: Final = 8
 SEARCH_TIMEOUT: Final = 0.5
 CALL_TIMEOUT: Final = 2.5
@@ -288,7 +285,7 @@ async def run_demo(
         wall_clock=wall,
     )
     config = HTTPClientConfig(pool=PoolConfig(timeout=CALL_TIMEOUT), connect_timeout=2.0)
-    upstream = Upstream(script, slow_seconds=3 * SEARCH_TIMEOUT, token_delay=0 if fast else 0.04)
+    upstream = Upstream(script, slow_seconds=3 * SEARCH_TIMEOUT, token_delay=0 if fast else 0.03)
     api_origin = ""
     async with (
         upstream,

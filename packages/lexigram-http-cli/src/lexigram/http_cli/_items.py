@@ -135,11 +135,8 @@ def multipart(parsed: ParsedItems, boundary: str | None = None) -> tuple[bytes, 
     parts: list[bytes] = []
     for name, value in parsed.data.items():
         text = value if isinstance(value, str) else json.dumps(value)
-        parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(name)}"\r\n\r\n'.encode()
-            + text.encode()
-            + b"\r\n"
-        )
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(name)}"\r\n\r\n'
+        parts.append(head.encode() + text.encode() + b"\r\n")
     for upload in parsed.uploads:
         try:
             content = upload.path.read_bytes()
@@ -148,7 +145,7 @@ def multipart(parsed: ParsedItems, boundary: str | None = None) -> tuple[bytes, 
                 f"request item '{upload.field}@{upload.path}': cannot read: {exc}"
             ) from exc
         head = (
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"{_quote(upload.field)}\"; "
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(upload.field)}"; '
             f'filename="{_quote(upload.path.name)}"\r\nContent-Type: {upload.content_type}\r\n\r\n'
         )
         parts.append(head.encode() + content + b"\r\n")

@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.text import Text
 
 from lexigram.contracts.web import RequestContext, ServerSentEvent
-
 from lexigram.http_cli._redact import Scrubber
 from lexigram.http_cli._timeline import Attempt, Timeline
 
@@ -75,8 +74,9 @@ class Printer:
             text.append(value)
             self.console.print(text)
 
-    def request_head(self, context: RequestContext) -> None:
-        """``GET /path?query HTTP/1.1``, ``Host`` and the request headers."""
+    def request_head(self, context: RequestContext, user_agent: str | None = None) -> None:
+        """``GET /path?query HTTP/1.1``, ``Host`` and the request headers (``user_agent``:
+        the one the transport adds when the request has none)."""
         parts = urlsplit(context.url)
         target = parts.path or "/"
         query = parts.query
@@ -92,7 +92,10 @@ class Printer:
         text.append(" HTTP/1.1")
         self.console.print(text)
         host = parts.netloc.rpartition("@")[2]
-        self._headers([("Host", host), *context.headers.items()])
+        headers = [("Host", host), *context.headers.items()]
+        if user_agent is not None and "User-Agent" not in context.headers:
+            headers.insert(1, ("User-Agent", user_agent))
+        self._headers(headers)
         self.console.print()
 
     def response_head(self, status: int, headers: Iterable[tuple[str, str]]) -> None:
@@ -143,7 +146,7 @@ class Printer:
         """Each attempt: when it started, how long it took, its outcome, and what came next."""
         self.console.print(Text(f"Timeline: {self.scrubber.text(title)}", style="bold"))
         for attempt in timeline.attempts:
-            self.console.print(self._attempt(attempt))
+            self.console.print(self._attempt(attempt, timeline))
         for transition in timeline.transitions:
             at = transition.at
             self.line(
@@ -153,7 +156,7 @@ class Printer:
             )
         self.console.print()
 
-    def _attempt(self, attempt: Attempt) -> Text:
+    def _attempt(self, attempt: Attempt, timeline: Timeline) -> Text:
         text = Text("  ")
         text.append(f"#{attempt.number}", style="bold")
         text.append(f"  +{attempt.started:.3f}s  ")
@@ -163,7 +166,9 @@ class Printer:
         if attempt.duration is not None:
             text.append(f"{attempt.duration * 1000:.1f} ms  ")
         if attempt.status is not None:
-            text.append(f"{attempt.status} {reason(attempt.status)}", style=status_style(attempt.status))
+            text.append(
+                f"{attempt.status} {reason(attempt.status)}", style=status_style(attempt.status)
+            )
         elif attempt.error is not None:
             text.append(self.scrubber.text(attempt.error), style="bold red")
         if attempt.wait is not None:
@@ -171,7 +176,12 @@ class Printer:
         elif attempt.decision == "budget_exhausted":
             text.append("  -> no retry: the retry budget is spent", style="yellow")
         elif attempt.decision == "exhausted":
-            text.append("  -> no retry: the retry policy gave up", style="yellow")
+            why = (
+                f"all {timeline.max_attempts} attempts used"
+                if attempt.number >= timeline.max_attempts
+                else "the wait would pass the call's deadline, or the server asked for too long"
+            )
+            text.append(f"  -> no retry: {why}", style="yellow")
         elif attempt.decision == "error":
             text.append("  -> no retry: not retryable", style="yellow")
         return text

@@ -10,7 +10,7 @@ header, an error message) does not print them either.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -67,6 +67,12 @@ class Scrubber:
         """Remember the values of sensitive query parameters given apart from the URL."""
         for name, value in params:
             if self._redactor.is_sensitive_query_param(name):
+                self._remember(value)
+
+    def learn_fields(self, fields: Mapping[str, Any]) -> None:
+        """Remember the values of body fields with a sensitive name (``password=...``)."""
+        for name, value in fields.items():
+            if isinstance(value, str) and self.is_sensitive_name(name):
                 self._remember(value)
 
     def _remember(self, value: str) -> None:

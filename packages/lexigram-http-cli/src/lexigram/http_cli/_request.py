@@ -17,14 +17,12 @@ from lexigram.contracts.web import (
 )
 from lexigram.di import ConfigError
 from lexigram.http import AiohttpTransport, HTTPClient, StreamResponse
-from lexigram.resilience import CircuitBreaker, ResiliencePipeline
-from lexigram.result import Err, Ok
-
 from lexigram.http_cli._items import RequestItemError, multipart, parse_items
 from lexigram.http_cli._output import Printer, reason
-from lexigram.http_cli._redact import Scrubber
 from lexigram.http_cli._settings import load_settings
 from lexigram.http_cli._timeline import RecordingTransport, Timeline, TimelineRecorder
+from lexigram.resilience import CircuitBreaker, ResiliencePipeline
+from lexigram.result import Err, Ok
 
 __all__: list[str] = []
 
@@ -147,6 +145,7 @@ async def run_request(
     scrubber.learn_headers(prepared.headers)
     scrubber.learn_url(url)
     scrubber.learn_params(prepared.params)
+    scrubber.learn_fields(prepared.json or prepared.data or {})
     if options.timeout is not None and not options.timeout > 0:
         raise UsageError(f"--timeout: must be > 0 seconds, got {options.timeout:g}")
     try:
@@ -155,7 +154,12 @@ async def run_request(
         errors.line(f"lexigram-http: configuration error:\n{exc}", style="bold red")
         return EXIT_ERROR
 
-    timeline = Timeline()
+    timeline = Timeline(
+        max_attempts=settings.resilience.retry.max_attempts
+        if settings.resilience.retry.enabled
+        else 1,
+        user_agent=settings.http.user_agent,
+    )
     recorder = TimelineRecorder(timeline)
     pipeline = ResiliencePipeline.standard(
         settings.resilience, metrics=recorder, sleep=timeline.sleep
@@ -199,7 +203,7 @@ def _print_request(options: RequestOptions, printer: Printer, timeline: Timeline
         return
     context = timeline.sent[0]
     if "H" in options.print_what:
-        printer.request_head(context)
+        printer.request_head(context, timeline.user_agent)
     if "B" in options.print_what and context.body:
         printer.body(context.body, context.headers.get("Content-Type"))
         printer.console.print()

@@ -16,9 +16,8 @@ from lexigram import Application
 from lexigram.di import ConfigError
 from lexigram.di._config import Layers, load, resolve_section
 from lexigram.http import HTTPClientConfig, HTTPModule, HTTPProvider
-from lexigram.resilience import ResilienceConfig, ResilienceModule, ResilienceProvider
-
 from lexigram.http_cli._redact import Scrubber
+from lexigram.resilience import ResilienceConfig, ResilienceModule, ResilienceProvider
 
 __all__: list[str] = []
 

@@ -67,6 +67,10 @@ class Timeline:
     transitions: list[CircuitTransition] = field(default_factory=list)
     sent: list[RequestContext] = field(default_factory=list)
     """The context of every attempt as the transport received it."""
+    max_attempts: int = 1
+    """Attempts the retry policy allows, to tell why it gave up."""
+    user_agent: str | None = None
+    """The client's default ``User-Agent``, shown with the request headers."""
     shown: bool = False
     """Whether the request and the timeline were printed already (a stream's head)."""
 
@@ -117,9 +121,7 @@ def describe_error(error: BaseException) -> str:
     if isinstance(error, HTTPTimeoutError):
         return f"timeout ({error.phase.value}, {error.timeout:g}s)"
     if isinstance(error, HTTPConnectionError):
-        cause = error.__cause__
-        detail = f": {type(cause).__name__}" if cause is not None else ""
-        return f"connection error{detail}"
+        return f"connection error: {error.message}"
     if isinstance(error, HTTPClientError):
         return f"{type(error).__name__}: {error.message}"
     return type(error).__name__

@@ -138,9 +138,7 @@ class Upstream:
         self.requests["stream"] += 1
         if attempt == 1:
             # The LLM is busy at first: the client waits as told, then streams.
-            return web.json_response(
-                {"error": "busy"}, status=503, headers={"Retry-After": "1"}
-            )
+            return web.json_response({"error": "busy"}, status=503, headers={"Retry-After": "1"})
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
         )

@@ -31,21 +31,22 @@ def live(state: DemoState) -> RenderableType:
     filled = width * state.done // max(1, state.calls)
     bar = Text("[" + "#" * filled + "." * (width - filled) + "]", style="cyan")
     bar.append(f" {state.done}/{state.calls} calls")
-    table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
-    table.add_column("outcomes")
-    table.add_column("retries")
-    table.add_column("breaker")
-    table.add_column("latency")
     outcomes = ", ".join(f"{name} {count}" for name, count in sorted(state.outcomes.items()))
     retries = (
         f"{recorder.retry_outcomes.get('retry', 0)} retried, "
-        f"{recorder.retry_outcomes.get('budget_exhausted', 0)} refused by budget"
+        f"{recorder.retry_outcomes.get('budget_exhausted', 0)} refused by the retry budget"
     )
-    breaker = Text(state.breaker_state, style=_STATE_STYLES.get(state.breaker_state, ""))
-    breaker.append(f"  ({recorder.rejected} rejected)", style="")
+    breaker = Text("breaker   ")
+    breaker.append(state.breaker_state, style=_STATE_STYLES.get(state.breaker_state, ""))
+    breaker.append(f"  ({recorder.rejected} calls refused)")
     latency = f"p50 {_ms(state.percentile(0.5))}  p95 {_ms(state.percentile(0.95))}"
-    table.add_row(outcomes or "-", retries, breaker, latency)
-    return Group(Text("lexigram-http demo", style="bold"), bar, table)
+    lines = [
+        Text(f"outcomes  {outcomes or '-'}"),
+        Text(f"retries   {retries}"),
+        breaker,
+        Text(f"latency   {latency}"),
+    ]
+    return Group(Text("lexigram-http demo", style="bold"), bar, *lines)
 
 
 def summary(data: dict[str, Any]) -> RenderableType:
