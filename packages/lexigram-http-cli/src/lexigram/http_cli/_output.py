@@ -132,11 +132,11 @@ class Printer:
         else:
             self.console.print_json(data=data, indent=2, ensure_ascii=False)
 
-    def event(self, event: ServerSentEvent) -> None:
+    def event(self, event: ServerSentEvent, *, show_id: bool = True) -> None:
         """One Server-Sent Event, as it is written on the wire."""
         if event.event != "message":
             self.line(f"event: {event.event}", style="cyan")
-        if event.id:
+        if show_id and event.id is not None:
             self.line(f"id: {event.id}", style="cyan")
         for data_line in event.data.split("\n"):
             self.line(f"data: {data_line}")

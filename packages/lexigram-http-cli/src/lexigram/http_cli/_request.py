@@ -275,8 +275,11 @@ async def _streamed(
 async def _print_stream(response: StreamResponse, printer: Printer) -> None:
     kind = _stream_kind(response.headers.get("Content-Type"))
     if kind == "sse":
+        last_id: str | None = None
         async for event in response.sse():
-            printer.event(event)
+            # ``id`` stays in effect for the events after it: print it when it changes.
+            printer.event(event, show_id=event.id != last_id)
+            last_id = event.id
     elif kind == "ndjson":
         async for value in response.ndjson():
             printer.json(value, compact=True)
