@@ -22,7 +22,9 @@ def invoke(runner: CliRunner, *args: str, input: str | None = None) -> Result:
 
 
 def test_header_items_and_query_params_are_sent(runner: CliRunner, server: Server) -> None:
-    result = invoke(runner, "get", f"{server.url}/echo", "X-Trace:abc 1", "X-Empty;", "q==1", "q==2")
+    result = invoke(
+        runner, "get", f"{server.url}/echo", "X-Trace:abc 1", "X-Empty;", "q==1", "q==2"
+    )
     assert result.exit_code == 0, result.output
     seen = server.seen[-1]
     assert seen.headers["X-Trace"] == "abc 1"
@@ -267,7 +269,7 @@ def test_a_bad_configuration_stops_the_request_with_key_and_source(
     before = len(server.seen)
     result = invoke(runner, "get", f"{server.url}/echo", "--config", str(config))
     assert result.exit_code == 1
-    assert f"http.pool.timeout: Input should be a valid number" in result.stderr
+    assert "http.pool.timeout: Input should be a valid number" in result.stderr
     assert f"(from {config} line 3)" in result.stderr
     assert len(server.seen) == before
 

@@ -44,7 +44,9 @@ def test_timeline_shows_back_off_and_connection_errors(
     runner: CliRunner, server: Server, tmp_path: Path
 ) -> None:
     config = _config(tmp_path, FAST_BACKOFF)
-    backoff = invoke(runner, "get", f"{server.url}/flaky/bo?fail=1", "--timeline", "--config", config)
+    backoff = invoke(
+        runner, "get", f"{server.url}/flaky/bo?fail=1", "--timeline", "--config", config
+    )
     attempts = _attempts(backoff.stdout)
     assert "503 Service Unavailable  -> wait" in attempts[0]
     assert attempts[0].endswith("back-off (exponential, jittered)")
@@ -120,7 +122,9 @@ def test_timeline_shows_a_deadline_timeout(runner: CliRunner, server: Server) ->
 
 
 def test_retries_zero_makes_one_attempt(runner: CliRunner, server: Server) -> None:
-    result = invoke(runner, "get", f"{server.url}/flaky/once?fail=9", "--timeline", "--retries", "0")
+    result = invoke(
+        runner, "get", f"{server.url}/flaky/once?fail=9", "--timeline", "--retries", "0"
+    )
     assert len(_attempts(result.stdout)) == 1
     assert server.counters["once"] == 1
 
@@ -135,9 +139,7 @@ def test_stream_prints_sse_events(runner: CliRunner, server: Server) -> None:
     assert result.exit_code == 0, result.output
     body = result.stdout.split("\n\n", 1)[1]
     assert body == (
-        'event: token\nid: 1\ndata: {"text": "first"}\n\n'
-        "data: second\n\n"
-        "data: echo [REDACTED]\n\n"
+        'event: token\nid: 1\ndata: {"text": "first"}\n\ndata: second\n\ndata: echo [REDACTED]\n\n'
     )
 
 
@@ -152,9 +154,7 @@ def test_stream_prints_lines(runner: CliRunner, server: Server) -> None:
     assert result.stdout == "line one\nline two\n"
 
 
-def test_stream_with_timeline_retries_up_to_the_headers(
-    runner: CliRunner, server: Server
-) -> None:
+def test_stream_with_timeline_retries_up_to_the_headers(runner: CliRunner, server: Server) -> None:
     result = invoke(
         runner, "get", f"{server.url}/flaky/stream?fail=1&hint=1", "--stream", "--timeline"
     )
