@@ -75,7 +75,7 @@ def demo(
     calls: Annotated[
         int,
         typer.Option(help=f"Calls to make ({MIN_CALLS} to {MAX_CALLS}; 300 take about 9 s)."),
-    ] = 300,
+    ] = 250,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print only the summary, as JSON (for scripts).")
     ] = False,

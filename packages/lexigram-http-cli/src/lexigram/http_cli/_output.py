@@ -147,11 +147,10 @@ class Printer:
         self.console.print(Text(f"Timeline: {self.scrubber.text(title)}", style="bold"))
         for attempt in timeline.attempts:
             self.console.print(self._attempt(attempt, timeline))
-        for transition in timeline.transitions:
-            at = transition.at
+        for at, transition in timeline.transitions:
             self.line(
-                f"  breaker {transition.breaker}: {transition.previous.value} -> "
-                f"{transition.state.value} ({transition.reason}) at clock {at:.3f}",
+                f"  +{at:.3f}s  breaker {transition.breaker}: {transition.previous.value} -> "
+                f"{transition.state.value} ({transition.reason})",
                 style="magenta",
             )
         self.console.print()
@@ -164,7 +163,7 @@ class Printer:
             text.append(attempt.refused, style="bold magenta")
             return text
         if attempt.duration is not None:
-            text.append(f"{attempt.duration * 1000:.1f} ms  ")
+            text.append(f"{attempt.duration * 1000:6.1f} ms  ")
         if attempt.status is not None:
             text.append(
                 f"{attempt.status} {reason(attempt.status)}", style=status_style(attempt.status)

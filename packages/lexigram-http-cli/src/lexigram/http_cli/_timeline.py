@@ -64,7 +64,8 @@ class Timeline:
     real_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     started: float = 0.0
     attempts: list[Attempt] = field(default_factory=list)
-    transitions: list[CircuitTransition] = field(default_factory=list)
+    transitions: list[tuple[float, CircuitTransition]] = field(default_factory=list)
+    """Breaker transitions, with the seconds since the call started."""
     sent: list[RequestContext] = field(default_factory=list)
     """The context of every attempt as the transport received it."""
     max_attempts: int = 1
@@ -113,7 +114,7 @@ class Timeline:
 
     def on_transition(self, transition: CircuitTransition) -> None:
         """A breaker listener."""
-        self.transitions.append(transition)
+        self.transitions.append((self.now(), transition))
 
 
 def describe_error(error: BaseException) -> str:

@@ -31,6 +31,7 @@ OUTAGE: Final = "outage"
 """503 on every attempt, no hint: the outage that opens the breaker."""
 
 OUTAGE_CALLS: Final = 45
+RECOVERY_CALLS: Final = 60
 SEARCH_EVERY: Final = 10
 """Every tenth call is a search, with a tight deadline."""
 
@@ -53,12 +54,16 @@ class Script:
         rng = random.Random(seed)
         behaviours = [OK] * calls
         bursts: dict[int, int] = {}
-        outage_start = int(calls * 0.4)
+        outage_start = int(calls * 0.35)
         outage = range(outage_start, min(calls, outage_start + OUTAGE_CALLS))
+        # After the outage, a quiet stretch: the breaker's probes meet a host that recovered.
+        recovery = range(outage.stop, outage.stop + RECOVERY_CALLS)
         slow_left = 3
         for call in range(calls):
             if call in outage:
                 behaviours[call] = OUTAGE
+                continue
+            if call in recovery:
                 continue
             draw = rng.random()
             if call % SEARCH_EVERY == 0:
