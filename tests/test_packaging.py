@@ -36,6 +36,7 @@ MEMBER_TESTS: dict[str, list[str]] = {
     "lexigram-http-resilience": ["tests/resilience"],
     "lexigram-http-observability": ["tests/observability"],
     "lexigram-http-testing": ["tests/testing"],
+    "lexigram-http-cli": ["tests/cli"],
 }
 
 SEED_IMPORTS = """\
@@ -148,7 +149,7 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _workspace_version() -> str:
-    meta = tomllib.loads((PACKAGES / "lexigram-http" / "pyproject.toml").read_text())
+    meta = tomllib.loads((PACKAGES / "lexigram-http-core" / "pyproject.toml").read_text())
     return str(meta["project"]["version"])
 
 
@@ -171,18 +172,27 @@ def test_wheels_in_a_fresh_venv_run_the_seed_imports_and_pass_mypy_strict(
 ) -> None:
     python = _venv(tmp_path / "venv")
     env = _outside_env()
-    # Our wheels by path: PyPI has an unrelated, newer "lexigram-http" that a name would pick.
+    # Our wheels by path, so that nothing of ours comes from the index.
     ours = sorted(str(w) for w in wheels.glob("*.whl"))
     _run(
         [_uv(), "pip", "install", "--quiet", "--python", str(python), *ours, "mypy"],
         cwd=tmp_path, env=env,
     )  # fmt: skip
     versions = _run(
-        [str(python), "-c", "import importlib.metadata as m; print(m.version('lexigram-http'))"],
+        [
+            str(python), "-c",
+            "import importlib.metadata as m; print(m.version('lexigram-http-cli'))",
+        ],
+        cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert versions.stdout.strip() == _workspace_version()
+    # The command is installed and runs from the wheels.
+    command = _run(
+        [str(tmp_path / "venv" / "bin" / "lexigram-http"), "config", "show"],
         cwd=tmp_path,
         env=env,
     )
-    assert versions.stdout.strip() == _workspace_version()
+    assert "http.pool.timeout" in command.stdout
     # The installed modules come from site-packages, not from this checkout.
     probe = _run(
         [str(python), "-c", SEED_IMPORTS + "print(lexigram.http.__file__)"],
@@ -242,13 +252,36 @@ def test_member_tests_pass_with_only_that_member_installed(member: str) -> None:
     )  # fmt: skip
 
 
-def test_every_member_with_code_has_an_isolation_run() -> None:
-    assert set(MEMBER_TESTS) == set(_member_names()) - {"lexigram-http"}
+def test_every_member_has_an_isolation_run() -> None:
+    assert set(MEMBER_TESTS) == set(_member_names())
 
 
-def test_umbrella_installs_every_layer() -> None:
+def test_no_member_is_named_lexigram_http() -> None:
+    # The name belongs to another project on the public index: we publish nothing under it,
+    # and no member depends on it.
+    names = set(_member_names())
+    assert "lexigram-http" not in names
+    for member in names:
+        meta = tomllib.loads((PACKAGES / member / "pyproject.toml").read_text())
+        assert meta["project"]["name"] == member
+        requirements = [
+            *meta["project"].get("dependencies", []),
+            *(
+                req
+                for extra in meta["project"].get("optional-dependencies", {}).values()
+                for req in extra
+            ),
+        ]
+        for requirement in requirements:
+            assert not requirement.startswith(("lexigram-http[", "lexigram-http=")), requirement
+
+
+def test_the_cli_installs_every_layer_and_the_command() -> None:
     env = _outside_env()
-    code = "import lexigram.http, lexigram.resilience, lexigram.observability, lexigram.di"
+    code = (
+        "import lexigram.http, lexigram.resilience, lexigram.observability, lexigram.di, "
+        "lexigram.http_cli, shutil; assert shutil.which('lexigram-http')"
+    )
     _run(
         [
             _uv(),
@@ -256,7 +289,7 @@ def test_umbrella_installs_every_layer() -> None:
             "--frozen",
             "--isolated",
             "--package",
-            "lexigram-http",
+            "lexigram-http-cli",
             "python",
             "-c",
             code,
