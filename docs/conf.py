@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 project = "lexigram-http"
 author = "the lexigram-http authors"
-copyright = "2026, the lexigram-http authors"  # noqa: A001 (Sphinx's name)
+copyright = "2026, the lexigram-http authors"
 release = "0.1.0"
 
 extensions = [

@@ -148,8 +148,11 @@ def test_the_extractor_finds_blocks_in_lists_and_skips_nested_fences() -> None:
     assert [(b.line, b.code, b.fragment) for b in blocks] == [
         (2, "print('top')\n", None),
         (6, "x = 1\n", None),
-        (14, "# Fragment: leaves out where `client` comes from\nawait client.get('x')\n",
-         "leaves out where `client` comes from"),
+        (
+            14,
+            "# Fragment: leaves out where `client` comes from\nawait client.get('x')\n",
+            "leaves out where `client` comes from",
+        ),
     ]
 
 
