@@ -41,8 +41,12 @@ def _env() -> dict[str, str]:
 
 
 def _run(script: Path, cwd: Path) -> None:
+    """Runs a script (``test_*.py``: its tests, with pytest) and fails with its output."""
+    command = [sys.executable, str(script)]
+    if script.name.startswith("test_"):
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(script)]
     done = subprocess.run(
-        [sys.executable, str(script)],
+        command,
         cwd=cwd,
         env=_env(),
         capture_output=True,
