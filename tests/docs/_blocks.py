@@ -5,7 +5,8 @@ A block is a fence whose info string is ``python`` (or ``py``). It is either
 - **runnable** (the default): a complete program, run as a script and type-checked with
   ``mypy --strict``; or
 - a **fragment**: its first line is ``# fragment: <what it leaves out>``; it is only compiled
-  (top-level ``await`` allowed), so it must still be valid Python.
+  (as the body of an async function: ``await`` and ``return`` are allowed), so it must still be
+  valid Python.
 
 Complete files under ``docs/examples/`` are shown with MyST's ``{literalinclude}``, which is not
 a Python fence: they are run and type-checked as files.
