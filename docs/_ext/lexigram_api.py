@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 import sys
 from typing import Any
 
@@ -90,7 +91,14 @@ def canonical_targets() -> tuple[dict[str, str], dict[str, list[str]]]:
 
 
 def _summary(obj: Any) -> str:
+    if isinstance(obj, str | int | float | frozenset):
+        text = repr(sorted(obj)) if isinstance(obj, frozenset) else repr(obj)
+        return f"Constant: ``{text}``"
     doc = inspect.getdoc(obj) if inspect.isclass(obj) or callable(obj) else None
+    if not doc and not inspect.isclass(obj) and not inspect.isfunction(obj):
+        text = repr(obj).replace("typing.", "").replace("~", "")
+        alias = re.sub(r"\b(?:[a-z_][\w]*\.)+", "", text)
+        return f"Type alias: ``{alias}``"
     if not doc:
         return ""
     first = doc.strip().split("\n\n")[0].replace("\n", " ")
