@@ -39,6 +39,7 @@ PACKAGES = [
     "lexigram.contracts.observability",
     "lexigram.di",
     "lexigram.di.module",
+    "lexigram.di.application",
     "lexigram",
     "lexigram.http",
     "lexigram.resilience",

@@ -7,6 +7,7 @@ name we do not export is an error, and that our re-exports and private type hint
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,31 @@ def test_the_api_directive_builds_cleanly(tmp_path: Path) -> None:
     html = (tmp_path / "html" / "index.html").read_text("utf-8")
     for name in ("Ok", "Err", "Result", "UnwrapError"):
         assert f'id="lexigram.result.{name}"' in html
+
+
+def _public_modules() -> set[str]:
+    """Every public module of our distributions that declares ``__all__``."""
+    found = set()
+    for path in ROOT.glob("packages/*/src/lexigram/**/*.py"):
+        relative = path.relative_to(next(p for p in path.parents if p.name == "src"))
+        names = list(relative.with_suffix("").parts)
+        if names[-1] == "__init__":
+            names.pop()
+        if any(name.startswith("_") for name in names):
+            continue
+        if "__all__" in path.read_text("utf-8"):
+            found.add(".".join(names))
+    return found
+
+
+def test_every_public_package_has_its_api_entry_on_a_distribution_page() -> None:
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    try:
+        from lexigram_api import PACKAGES
+    finally:
+        sys.path.pop(0)
+    public = _public_modules()
+    assert public - set(PACKAGES) == set(), "add these packages to PACKAGES in lexigram_api.py"
+    pages = "\n".join(p.read_text("utf-8") for p in (ROOT / "docs" / "api").glob("*.md"))
+    documented = set(re.findall(r"^\.\. lexigram-api:: (\S+)$", pages, re.MULTILINE))
+    assert documented == set(PACKAGES)
