@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.docs._blocks import ROOT
+from tests.docs._blocks import PAGES, ROOT
 
 GOOD = """# Page
 
@@ -81,3 +81,17 @@ def test_every_public_package_has_its_api_entry_on_a_distribution_page() -> None
     pages = "\n".join(p.read_text("utf-8") for p in (ROOT / "docs" / "api").glob("*.md"))
     documented = set(re.findall(r"^\.\. lexigram-api:: (\S+)$", pages, re.MULTILINE))
     assert documented == set(packages)
+
+
+# Written by a command the page documents, not kept in the repository.
+GENERATED = ("benchmarks/results/", "build/", "dist/")
+
+
+def test_every_repository_path_a_page_names_exists() -> None:
+    pattern = re.compile(r"`((?:examples|benchmarks|tests|docs|scripts|packages|\.ci)/[\w./-]*)`")
+    missing = []
+    for page in PAGES:
+        for path in pattern.findall(page.read_text("utf-8")):
+            if not path.startswith(GENERATED) and not (ROOT / path).exists():
+                missing.append(f"{page.relative_to(ROOT)}: {path}")
+    assert not missing, "pages name files that do not exist:\n" + "\n".join(missing)
