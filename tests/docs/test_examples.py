@@ -106,7 +106,11 @@ def test_a_fragment_says_what_it_leaves_out_and_compiles(block: Block) -> None:
     compile(f"async def fragment():\n{body}", block.id, "exec")
 
 
-@pytest.mark.parametrize("example", example_files(), ids=lambda path: path.name)
+# docs/examples/*.py, and the README's quick start (examples/*.py).
+RUNNABLE_FILES = [*example_files(), *sorted((ROOT / "examples").glob("*.py"))]
+
+
+@pytest.mark.parametrize("example", RUNNABLE_FILES, ids=lambda path: str(path.relative_to(ROOT)))
 def test_an_example_file_runs(example: Path, tmp_path: Path) -> None:
     _run(example, tmp_path)
 
