@@ -5,7 +5,7 @@ Run it: ``uv run --frozen docs/examples/client_first_call.py``.
 
 import asyncio
 
-from _partner import partner_api  # the partner's API, served on 127.0.0.1 for this example
+from _partner import partner_api  # a stand-in partner API on 127.0.0.1
 
 from lexigram import Application
 from lexigram.contracts.web import HTTPClientProtocol, HTTPStatusError
@@ -25,7 +25,8 @@ async def main(partner: str) -> None:
         result = await http.get(f"{partner}/v1/invoices/inv_1")
         match result:
             case Ok(response):
-                print(response.status, response.json)  # 200 {'id': 'inv_1', 'amount_cents': 4200}
+                # 200 {'id': 'inv_1', 'amount_cents': 4200}
+                print(response.status, response.json)
             case Err(HTTPStatusError(status=404)):
                 print("no such invoice")
             case Err(error):

@@ -8,7 +8,7 @@ Run it: ``uv run --frozen docs/examples/di_first.py``.
 
 import asyncio
 
-from _partner import partner_api  # the partner's API, served on 127.0.0.1 for this example
+from _partner import partner_api  # a stand-in partner API on 127.0.0.1
 from billing import BillingClient  # docs/examples/billing.py
 
 from lexigram import Application
@@ -41,7 +41,8 @@ async def main(partner: str) -> None:
         modules=[AppModule], providers=[provide(PARTNER_URL, partner)]
     ) as app:
         billing = await app.container.resolve(BillingClient)  # typed BillingClient
-        print(await billing.fetch_invoice("inv_1"))  # Ok(Invoice(id='inv_1', amount_cents=4200))
+        # Ok(Invoice(id='inv_1', amount_cents=4200))
+        print(await billing.fetch_invoice("inv_1"))
 
 
 async def run() -> None:

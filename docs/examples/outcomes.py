@@ -10,7 +10,7 @@ Run it: ``uv run --frozen docs/examples/outcomes.py``.
 
 import asyncio
 
-from _partner import partner_api  # the partner's API, served on 127.0.0.1 for this example
+from _partner import partner_api  # a stand-in partner API on 127.0.0.1
 
 from lexigram.contracts.web import (
     HTTPCircuitOpenError,
@@ -27,7 +27,7 @@ async def invoice_status(http: HTTPClientProtocol, url: str) -> str:
     try:
         result = await http.get(url)
     except HTTPRetryExhaustedError as exhausted:  # raised: the retries are used up
-        last = exhausted.last_response  # the last answer (None if the last attempt failed)
+        last = exhausted.last_response  # None when the last attempt got no answer
         status = last.status if last is not None else exhausted.last_error
         return f"gave up after {exhausted.attempts} attempts: {status}"
     except HTTPCircuitOpenError as open_circuit:  # raised: the breaker refuses to call
@@ -44,12 +44,14 @@ async def invoice_status(http: HTTPClientProtocol, url: str) -> str:
 async def main(partner: str) -> None:
     once = HTTPClientConfig(retry=RetryConfig(max_attempts=1))
     async with HTTPClient(once) as http:
-        # One 503 and no retry: a Result, Err(HTTPStatusError).
+        # One 503 and no retry: Err(HTTPStatusError), returned.
         result = await http.get(f"{partner}/v1/unavailable")
         assert isinstance(result, Err)
         assert isinstance(result.error, HTTPStatusError)
-        print(await invoice_status(http, f"{partner}/v1/unavailable"))  # the partner answered 503
-        print(await invoice_status(http, f"{partner}/v1/invoices/inv_1"))  # ok: {...}
+        # the partner answered 503
+        print(await invoice_status(http, f"{partner}/v1/unavailable"))
+        # ok: {'id': 'inv_1', 'amount_cents': 4200}
+        print(await invoice_status(http, f"{partner}/v1/invoices/inv_1"))
 
     # 3 attempts (the default), a short back-off for the example: 503, 503, 503, then raised.
     retried = HTTPClientConfig(retry=RetryConfig(max_attempts=3, backoff_base=0.01))

@@ -8,7 +8,7 @@ Run it: ``uv run --frozen docs/examples/streaming_chat.py``.
 
 import asyncio
 
-from _partner import partner_api  # the partner's API, served on 127.0.0.1 for this example
+from _partner import partner_api  # a stand-in partner API on 127.0.0.1
 
 from lexigram.http import BaseURLHTTPClient
 
