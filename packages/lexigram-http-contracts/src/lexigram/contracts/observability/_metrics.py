@@ -67,7 +67,7 @@ class MetricRecord(NamedTuple):
 
 
 class InMemoryMetricsRecorder:
-    """A recorder that keeps every call in :attr:`records`, for tests."""
+    """A recorder that keeps every call in ``records``, for tests."""
 
     __slots__ = ("records",)
 

@@ -164,7 +164,7 @@ class Call:
 
 
 class CallList(Sequence[Call]):
-    """Recorded calls, oldest first, with :attr:`last` for the newest."""
+    """Recorded calls, oldest first, with ``last`` for the newest."""
 
     __slots__ = ("_calls",)
 
