@@ -25,14 +25,15 @@ from lexigram.resilience._config import (
     CircuitBreakerConfig,
     JitterKind,
     RateLimitConfig,
+    RedisConfig,
     ResilienceConfig,
     RetryBudgetConfig,
     RetryConfig,
     TimeoutConfig,
 )
 from lexigram.resilience._module import ResilienceModule, ResilienceProvider
-from lexigram.resilience._pipeline import ResiliencePipeline
 from lexigram.resilience._partner import exhausted_for, parse_go_duration
+from lexigram.resilience._pipeline import ResiliencePipeline
 from lexigram.resilience._rate_limit import RateLimiter
 from lexigram.resilience._redis_limit import (
     BackendErrorMode,
@@ -65,6 +66,7 @@ __all__ = [
     "RateLimitBackendError",
     "RateLimitConfig",
     "RateLimiter",
+    "RedisConfig",
     "RedisRateLimiter",
     "Reservation",
     "ResilienceConfig",

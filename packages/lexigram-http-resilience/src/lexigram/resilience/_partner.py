@@ -32,7 +32,15 @@ from lexigram.resilience._retry import parse_retry_after
 __all__ = ["exhausted_for", "parse_go_duration"]
 
 _GO_PART: Final = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(h|ms|us|µs|ns|m|s)")
-_GO_UNITS: Final = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+_GO_UNITS: Final = {
+    "h": 3600.0,
+    "m": 60.0,
+    "s": 1.0,
+    "ms": 1e-3,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ns": 1e-9,
+}
 _UNITS: Final = ("requests", "tokens")
 _ANTHROPIC: Final = (
     ("requests", "requests"),
@@ -124,10 +132,10 @@ def _ietf(headers: Headers | Mapping[str, str], found: dict[str, float]) -> None
                     reset = windows.get(item.split(";")[0].strip().strip('"'))
                 _merge(found, "*", reset)
         else:  # older drafts: limit=100, remaining=0, reset=30
-            pairs = dict(
-                (name.strip().lower(), value.strip())
+            pairs = {
+                name.strip().lower(): value.strip()
                 for name, _, value in (part.partition("=") for part in field.split(","))
-            )
+            }
             if _count(pairs.get("remaining")) == 0:
                 _merge(found, "*", _count(pairs.get("reset")))
     if _count(headers.get("ratelimit-remaining")) == 0:

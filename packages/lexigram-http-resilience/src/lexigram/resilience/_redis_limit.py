@@ -12,6 +12,7 @@ waiting call), applies a pending refund and returns in one round trip.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import math
@@ -29,6 +30,7 @@ from lexigram.contracts.web import (
     RequestContext,
     redact_url,
 )
+from lexigram.resilience._config import RateLimitConfig, RedisConfig
 from lexigram.resilience._partner import exhausted_for
 from lexigram.resilience._strategy import Clock, NextStage, Sleep, _origin_of
 
@@ -356,6 +358,43 @@ class RedisRateLimiter:
             )
         self._script: AsyncScript = self._client.register_script(_SCRIPT)
 
+    @classmethod
+    def from_config(
+        cls,
+        config: RateLimitConfig,
+        redis: RedisConfig,
+        *,
+        metrics: MetricsRecorderProtocol | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> RedisRateLimiter:
+        """A fleet limiter from ``resilience.rate_limit`` (``rate`` set) and ``.redis``."""
+        if config.rate is None:
+            raise ValueError("rate_limit.rate is not set: there is no rate limiter to build")
+        return cls(
+            redis.url,
+            config.rate,
+            burst=config.effective_burst(),
+            mode=config.mode,
+            max_wait=config.max_wait,
+            name=config.name,
+            key_prefix=redis.key_prefix,
+            lease=config.lease,
+            lease_ttl=config.lease_ttl,
+            learn_from_headers=config.learn_from_headers,
+            on_backend_error=config.on_backend_error,
+            local_share=config.local_share,
+            timeout=redis.timeout,
+            reconnect_min=redis.reconnect_min,
+            reconnect_max=redis.reconnect_max,
+            max_keys=config.max_keys,
+            metrics=metrics,
+            clock=clock,
+            sleep=sleep,
+            wall_clock=wall_clock,
+        )
+
     # -- properties -----------------------------------------------------------------------------
 
     @property
@@ -480,9 +519,7 @@ class RedisRateLimiter:
                 raise
         return True
 
-    def _reject(
-        self, key: str, wait: float, reason: int, request: RequestContext | None
-    ) -> None:
+    def _reject(self, key: str, wait: float, reason: int, request: RequestContext | None) -> None:
         where = key or "this client"
         if reason == 2:
             text = f"the partner's {self._unit} quota for {where} is spent (shared by the fleet)"
@@ -529,9 +566,7 @@ class RedisRateLimiter:
             return _NOTHING
         return found.get(self._unit, 0.0), found.get("*", 0.0)
 
-    async def _adjust(
-        self, key: str, adjust: int, block: tuple[float, float] = (0.0, 0.0)
-    ) -> None:
+    async def _adjust(self, key: str, adjust: int, block: tuple[float, float] = (0.0, 0.0)) -> None:
         """Give back (or charge) units and/or share a partner block, in one round trip."""
         if block != _NOTHING and self._metrics is not None:
             self._metrics.increment(_PARTNER_METRIC, tags={"unit": self._unit})
@@ -539,10 +574,9 @@ class RedisRateLimiter:
             lease = self._leases.pop(key, None)  # our leased permits are void too
             if lease is not None:
                 adjust += int(lease[0])
-        try:
+        # During an outage (already logged once) there is nothing to settle against.
+        with contextlib.suppress(_Unavailable):
             await self._eval(key, cost=0, want=0, max_wait=-1.0, adjust=adjust, block=block)
-        except _Unavailable:
-            pass  # the outage is already logged once; nothing to settle against
 
     def _refund_later(self, key: str, cost: int) -> None:
         task = asyncio.get_running_loop().create_task(self._adjust(key, cost))
