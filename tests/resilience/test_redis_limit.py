@@ -7,6 +7,7 @@ import logging
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,15 +18,17 @@ from redis.asyncio import Redis
 
 from lexigram.contracts.resilience import RateLimiterProtocol
 from lexigram.contracts.web import HTTPRateLimitedError, HttpResponse
+from lexigram.di import Application, ConfigError
 from lexigram.resilience import (
     FakeClock,
     RateLimitBackendError,
     RedisRateLimiter,
+    ResilienceModule,
     ResiliencePipeline,
 )
 from tests.resilience._redis_server import RedisServer, _find_redis_server
 from tests.resilience._redis_server import redis_server as redis_server
-from tests.resilience._support import ORIGIN, URL, request
+from tests.resilience._support import ORIGIN, OTHER_URL, URL, request
 
 
 class Metrics:
@@ -431,3 +434,61 @@ async def test_origin_keys_share_one_hash_tag(limiters: Limiters) -> None:
         "p:{https://api.example.com}:block",
     ]
     assert limiter._redis_keys("a{b}")[0] == "p:{a(b)}:requests:tat"
+
+
+async def test_the_module_builds_a_fleet_limiter_from_config(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "application.yaml"
+    path.write_text(
+        "resilience:\n"
+        "  retry:\n    max_attempts: 1\n"
+        "  rate_limit:\n"
+        "    backend: redis\n    rate: 0.01\n    burst: 2\n    mode: reject\n"
+        "    name: partner\n    on_backend_error: deny\n"
+        f"  redis:\n    url: {redis_server.url}\n    key_prefix: 'cfg:{uuid.uuid4().hex}:'\n"
+    )
+
+    async def operation(attempt: int) -> HttpResponse:
+        return HttpResponse(200, URL, "GET")
+
+    async with (
+        Application.boot(modules=[ResilienceModule.configure()], config_file=path) as one,
+        Application.boot(modules=[ResilienceModule.configure()], config_file=path) as two,
+    ):
+        first = await one.container.resolve(ResiliencePipeline)
+        second = await two.container.resolve(ResiliencePipeline)
+        assert [type(s).__name__ for s in first.strategies] == [
+            "RedisRateLimiter",
+            "CircuitBreaker",
+        ]
+        await first.execute(request(), operation)
+        await second.execute(request(url=OTHER_URL), operation)  # a named quota: any origin
+        with pytest.raises(HTTPRateLimitedError):
+            await first.execute(request(), operation)
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        (
+            {
+                "LEX_RESILIENCE__RATE_LIMIT__BACKEND": "redis",
+                "LEX_RESILIENCE__RATE_LIMIT__RATE": "1",
+            },
+            r"redis\.url is not set",
+        ),
+        (
+            {"LEX_RESILIENCE__REDIS__URL": "http://127.0.0.1:6379"},
+            r"resilience\.redis\.url.*redis://",
+        ),
+        (
+            {"LEX_RESILIENCE__RATE_LIMIT__ON_BACKEND_ERROR": "ignore"},
+            r"resilience\.rate_limit\.on_backend_error",
+        ),
+    ],
+)
+async def test_bad_fleet_configuration_names_the_key(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        async with Application.boot(modules=[ResilienceModule.configure()], environ=environ):
+            pass
