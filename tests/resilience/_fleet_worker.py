@@ -11,6 +11,7 @@ line: statuses seen, rate-limit rejections, other errors, the limiter's log even
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import random
@@ -119,9 +120,7 @@ async def run(settings: dict[str, Any]) -> dict[str, Any]:
             request = RequestContext("GET", url, timeout=settings.get("deadline", 5.0))
             request.headers["x-estimate"] = "100"
             try:
-                response = await pipeline.execute(
-                    request, lambda attempt, cost=cost: call(cost, attempt)
-                )
+                response = await pipeline.execute(request, functools.partial(call, cost))
             except HTTPRateLimitedError as exc:
                 outcome["rate_limited"] += 1
                 reasons[str(exc)[:120]] += 1
