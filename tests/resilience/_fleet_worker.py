@@ -1,11 +1,12 @@
 """One process of a fleet: calls the partner stub through a RedisRateLimiter, then reports.
 
-Run as ``python -m tests.resilience._fleet_worker '<json settings>'`` from the repository root.
-It prints ``ready`` once imported, reads the start time (wall clock) from stdin, waits for it,
-then ``concurrency`` tasks call the stub one request
-after another until ``start_at + duration``. Each request is plain HTTP/1.1 over a fresh
-loopback connection (the resilience member has no HTTP client of its own). It prints one JSON
-line: statuses seen, rate-limit rejections, other errors, the limiter's log events and metrics.
+Run as ``python -m tests.resilience._fleet_worker`` from the repository root. It prints
+``ready`` once imported, then reads one JSON line of settings per scenario from stdin: it waits
+for ``start_at`` (wall clock), then ``concurrency`` tasks call the stub one request after
+another until ``start_at + duration``. Each request is plain HTTP/1.1 over a fresh loopback
+connection (the resilience member has no HTTP client of its own). It prints one JSON line per
+scenario: statuses seen, rate-limit rejections, other errors, the limiter's log events and
+metrics.
 """
 
 from __future__ import annotations
@@ -146,11 +147,11 @@ async def run(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    settings = json.loads(sys.argv[1])
-    # Imports done: say so, then wait for the common start time (the slow part is starting up).
+    # Imports done (the slow part of starting up): say so, then run one scenario per line of
+    # settings read from stdin, printing one line of results each, until stdin closes.
     print("ready", flush=True)
-    settings["start_at"] = float(sys.stdin.readline())
-    print(json.dumps(asyncio.run(run(settings))))
+    for line in sys.stdin:
+        print(json.dumps(asyncio.run(run(json.loads(line)))), flush=True)
 
 
 if __name__ == "__main__":

@@ -15,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,55 +93,95 @@ class Bucket:
         return False
 
 
-async def run_fleet(
-    stub: Stub, redis_url: str, during: Callable[[float], Any] | None = None, **settings: Any
-) -> list[dict[str, Any]]:
-    """Start the stub and the workers; ``during(start_at)`` runs meanwhile (the outage)."""
-    server = await asyncio.start_server(stub.handle, "127.0.0.1", 0)
-    stub.port = server.sockets[0].getsockname()[1]
-    common = {
-        "redis_url": redis_url,
-        "port": stub.port,
-        "prefix": f"fleet:{uuid.uuid4().hex}:",
-        "duration": DURATION,
-        **settings,
-    }
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    processes = []
-    try:
-        for index in range(WORKERS):
-            argv = [sys.executable, "-m", "tests.resilience._fleet_worker"]
-            argv.append(json.dumps({**common, "seed": index}))
-            pipe = asyncio.subprocess.PIPE
-            process = await asyncio.create_subprocess_exec(
-                *argv, cwd=ROOT, env=env, stdin=pipe, stdout=pipe, stderr=pipe
+class Fleet:
+    """Four worker processes, started once for this module (starting them is the slow part)."""
+
+    def __init__(self, directory: Path) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        self.logs = [directory / f"worker-{index}.log" for index in range(WORKERS)]
+        self.processes: list[subprocess.Popen[str]] = []
+        for log in self.logs:
+            with log.open("w") as stderr:
+                self.processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "tests.resilience._fleet_worker"],
+                        cwd=ROOT,
+                        env=env,
+                        text=True,
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        stderr=stderr,
+                    )
+                )
+        for process, log in zip(self.processes, self.logs, strict=True):
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            assert line == "ready\n", f"{line!r}: {log.read_text()[-3000:]}"
+
+    def _report(self, index: int) -> dict[str, Any]:
+        stdout = self.processes[index].stdout
+        assert stdout is not None
+        line = stdout.readline()
+        assert line, f"worker {index} died: {self.logs[index].read_text()[-3000:]}"
+        report: dict[str, Any] = json.loads(line)
+        return report
+
+    async def run(
+        self,
+        stub: Stub,
+        redis_url: str,
+        during: Callable[[float], Awaitable[None]] | None = None,
+        **settings: Any,
+    ) -> list[dict[str, Any]]:
+        """Serve the stub while every worker runs one scenario; ``during(start_at)`` meanwhile."""
+        server = await asyncio.start_server(stub.handle, "127.0.0.1", 0)
+        stub.port = server.sockets[0].getsockname()[1]
+        start_at = time.time() + 0.3
+        common = {
+            "redis_url": redis_url,
+            "port": stub.port,
+            "prefix": f"fleet:{uuid.uuid4().hex}:",
+            "duration": DURATION,
+            "start_at": start_at,
+            **settings,
+        }
+        try:
+            for index, process in enumerate(self.processes):
+                assert process.stdin is not None
+                process.stdin.write(json.dumps({**common, "seed": index}) + "\n")
+                process.stdin.flush()
+            reports = asyncio.gather(
+                *(asyncio.to_thread(self._report, index) for index in range(WORKERS))
             )
-            processes.append(process)
-        async with asyncio.timeout(120):  # four interpreters starting on a loaded machine
-            for process in processes:
-                assert process.stdout is not None
-                line = await process.stdout.readline()
-                assert line == b"ready\n", line
-        start_at = time.time() + 0.2
-        outputs = asyncio.gather(
-            *(process.communicate(f"{start_at!r}\n".encode()) for process in processes)
-        )
-        if during is not None:
-            await during(start_at)
-        async with asyncio.timeout(DURATION + 60):  # a hung worker fails the test
-            results = await outputs
-    finally:
-        for process in processes:
-            if process.returncode is None:
+            if during is not None:
+                await during(start_at)
+            async with asyncio.timeout(DURATION + 60):  # a hung worker fails the test
+                return await reports
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    def close(self) -> None:
+        for process in self.processes:
+            if process.stdin is not None:
+                process.stdin.close()
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
                 process.kill()
-                await process.wait()
-        server.close()
-        await server.wait_closed()
-    reports = []
-    for process, (out, err) in zip(processes, results, strict=True):
-        assert process.returncode == 0, err.decode()[-3000:]
-        reports.append(json.loads(out.decode().strip().splitlines()[-1]))
-    return reports
+                process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    started = Fleet(tmp_path_factory.mktemp("fleet"))
+    try:
+        yield started
+    finally:
+        started.close()
 
 
 def windows(stub: Stub, start_at: float, seconds: int) -> list[int]:
@@ -158,7 +199,9 @@ def start_of(stub: Stub) -> float:
 
 
 @pytest.mark.parametrize("unit", ["requests", "tokens"])
-async def test_four_processes_share_one_quota(redis_server: RedisServer, unit: str) -> None:
+async def test_four_processes_share_one_quota(
+    fleet: Fleet, redis_server: RedisServer, unit: str
+) -> None:
     if unit == "requests":
         quota, burst, jitter, concurrency = 30, 2, 4, 3
     else:  # costs of 10 to 90 tokens, reserved at 100 and settled to the actual use
@@ -171,7 +214,7 @@ async def test_four_processes_share_one_quota(redis_server: RedisServer, unit: s
         return 429, {"retry-after": "1", "x-used": "0"}
 
     stub = Stub(respond)
-    reports = await run_fleet(
+    reports = await fleet.run(
         stub,
         redis_server.url,
         rate=quota,
@@ -207,7 +250,7 @@ def anthropic(remaining: int, reset_at: float, now: float) -> dict[str, str]:
 
 @pytest.mark.parametrize("style", [openai, anthropic], ids=["openai", "anthropic"])
 async def test_an_exhaustion_signal_holds_the_whole_fleet_until_the_reset(
-    redis_server: RedisServer, style: Callable[[int, float, float], dict[str, str]]
+    fleet: Fleet, redis_server: RedisServer, style: Callable[[int, float, float], dict[str, str]]
 ) -> None:
     # The partner allows 12 requests per 0.8 s window; the fleet's own limit is far higher, so
     # only the partner's headers can hold it. After the response that says "0 remaining", at
@@ -232,7 +275,7 @@ async def test_an_exhaustion_signal_holds_the_whole_fleet_until_the_reset(
         return 200, style(remaining, state["window_end"], now)
 
     stub = Stub(respond)
-    reports = await run_fleet(stub, redis_server.url, rate=500, burst=20, concurrency=1)
+    reports = await fleet.run(stub, redis_server.url, rate=500, burst=20, concurrency=1)
     assert all(report["outcome"] == {} for report in reports), reports
     statuses = [a.status for a in stub.arrivals]
     windows_seen = statuses.count(200) / limit
@@ -243,7 +286,7 @@ async def test_an_exhaustion_signal_holds_the_whole_fleet_until_the_reset(
     assert sum(r["metrics"].get("resilience.rate_limit.partner_exhausted", 0) for r in reports)
 
 
-async def test_redis_killed_mid_run_then_restarted(tmp_path: Path) -> None:
+async def test_redis_killed_mid_run_then_restarted(fleet: Fleet, tmp_path: Path) -> None:
     server = RedisServer(_find_redis_server(), tmp_path)
     server.start()
     quota = 30
@@ -258,14 +301,14 @@ async def test_redis_killed_mid_run_then_restarted(tmp_path: Path) -> None:
     async def outage(start_at: float) -> None:
         await asyncio.sleep(max(0.0, start_at - time.time()) + DURATION * 0.25)
         marks["down"] = time.time()
-        server.stop()
+        await asyncio.to_thread(server.stop)  # off the loop: the stub keeps serving
         await asyncio.sleep(DURATION * 0.3)
-        server.start()
+        await asyncio.to_thread(server.start)
         marks["up"] = time.time()
 
     stub = Stub(respond)
     try:
-        reports = await run_fleet(
+        reports = await fleet.run(
             stub,
             server.url,
             during=outage,
