@@ -94,6 +94,7 @@ async def run(settings: dict[str, Any]) -> dict[str, Any]:
         cost=(lambda request: int(request.headers["x-estimate"])) if tokens else None,
         usage=(lambda response: int(response.headers["x-used"])) if tokens else None,
         lease=settings.get("lease", 1),
+        lease_ttl=settings.get("lease_ttl", 0.25),
         on_backend_error=settings.get("on_backend_error", "local"),
         local_share=settings.get("local_share", 0.25),
         timeout=0.2,
