@@ -106,6 +106,29 @@ async def test_two_processes_share_one_quota(limiters: Limiters) -> None:
     await second.acquire("other")  # keys are independent
 
 
+async def test_one_number_per_quota_on_the_redis_server_clock(
+    limiters: Limiters, redis_server: RedisServer
+) -> None:
+    # The client's clock is a day off: it plays no part in the decision.
+    limiter = limiters(100.0, burst=10, clock=FakeClock(start=86_400.0))
+    for _ in range(50):
+        await limiter.acquire("k")
+    client = Redis.from_url(redis_server.url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{limiters.prefix}*")]
+        assert keys == [f"{limiters.prefix}{{k}}:requests:tat".encode()]  # O(1) state per key
+        raw = await client.get(keys[0])
+        assert raw is not None
+        tat = float(raw)
+        seconds, micros = await client.time()
+        server_now = seconds * 1e6 + micros
+        # 50 permits at 100/s, 10 at once: the next one is due ~0.4 s after the server's now.
+        assert 0 < tat - server_now <= 0.41e6
+        assert 0 < await client.pttl(keys[0]) <= 1_500  # expires once the bucket is full again
+    finally:
+        await client.aclose()
+
+
 async def test_wait_mode_reserves_future_slots_in_order(limiters: Limiters) -> None:
     waits: list[float] = []
 
@@ -307,6 +330,7 @@ async def test_backend_down_local_uses_a_share_of_the_quota(
     with pytest.raises(HTTPRateLimitedError) as caught:
         await limiter.acquire("k")
     assert caught.value.retry_after == pytest.approx(0.5)
+    assert "this process's share of the rate limit for k" in str(caught.value)
     clock.advance(0.5)
     await limiter.acquire("k")
 

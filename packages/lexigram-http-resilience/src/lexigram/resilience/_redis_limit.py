@@ -523,6 +523,11 @@ class RedisRateLimiter:
         where = key or "this client"
         if reason == 2:
             text = f"the partner's {self._unit} quota for {where} is spent (shared by the fleet)"
+        elif reason == 3:
+            text = (
+                f"this process's share of the rate limit for {where} "
+                f"(the rate-limit backend {self._where} is unavailable)"
+            )
         else:
             text = f"fleet rate limit of {self._rate:g} {self._unit}/s for {where}"
         if request is None:
@@ -553,7 +558,7 @@ class RedisRateLimiter:
             raise error from self._last_error
         wait = self._local.take(key, cost, self._clock(), max_wait)
         if wait < 0:
-            self._reject(key, -wait, 1, request)
+            self._reject(key, -wait, 3, request)
         if wait > 0:
             await self._sleep(wait)
 
