@@ -223,6 +223,12 @@ async def test_leases_take_several_permits_per_round_trip(
     for _ in range(30):
         await leased.acquire("k")
     assert await evalsha_calls(redis_server.url) - before == 3
+    single = limiters(10.0, burst=50, clock=clock)  # no lease: one round trip per decision
+    await single.acquire("warm-up")
+    before = await evalsha_calls(redis_server.url)
+    for _ in range(10):
+        await single.acquire("single")
+    assert await evalsha_calls(redis_server.url) - before == 10
     # Another process sees the leased permits as taken: 30 of the 50 are gone.
     other = limiters(10.0, burst=50, mode="reject", max_wait=0)
     granted = 0
