@@ -25,14 +25,22 @@ from lexigram.resilience._config import (
     CircuitBreakerConfig,
     JitterKind,
     RateLimitConfig,
+    RedisConfig,
     ResilienceConfig,
     RetryBudgetConfig,
     RetryConfig,
     TimeoutConfig,
 )
 from lexigram.resilience._module import ResilienceModule, ResilienceProvider
+from lexigram.resilience._partner import exhausted_for, parse_go_duration
 from lexigram.resilience._pipeline import ResiliencePipeline
 from lexigram.resilience._rate_limit import RateLimiter
+from lexigram.resilience._redis_limit import (
+    BackendErrorMode,
+    RateLimitBackendError,
+    RedisRateLimiter,
+    Reservation,
+)
 from lexigram.resilience._retry import RetryPolicy, parse_retry_after
 from lexigram.resilience._strategy import Clock, NextStage, ResilienceStrategy, Sleep
 from lexigram.resilience._testing import FakeClock
@@ -43,6 +51,7 @@ __all__ = [
     "IDEMPOTENT_METHODS",
     "RETRYABLE_STATUSES",
     "AttemptTimeout",
+    "BackendErrorMode",
     "Bulkhead",
     "BulkheadConfig",
     "CircuitBreaker",
@@ -54,8 +63,12 @@ __all__ = [
     "FakeClock",
     "JitterKind",
     "NextStage",
+    "RateLimitBackendError",
     "RateLimitConfig",
     "RateLimiter",
+    "RedisConfig",
+    "RedisRateLimiter",
+    "Reservation",
     "ResilienceConfig",
     "ResilienceModule",
     "ResiliencePipeline",
@@ -69,5 +82,7 @@ __all__ = [
     "TimeoutConfig",
     "TotalTimeout",
     "TransitionListener",
+    "exhausted_for",
+    "parse_go_duration",
     "parse_retry_after",
 ]

@@ -22,6 +22,7 @@ __all__ = [
     "CircuitBreakerConfig",
     "JitterKind",
     "RateLimitConfig",
+    "RedisConfig",
     "ResilienceConfig",
     "RetryBudgetConfig",
     "RetryConfig",
@@ -203,7 +204,12 @@ class TimeoutConfig(BaseModel):
 
 
 class RateLimitConfig(BaseModel):
-    """Client-side rate limit per host, a token bucket (``resilience.rate_limit``)."""
+    """Client-side rate limit per host (``resilience.rate_limit``).
+
+    ``backend: local`` (the default) is a token bucket in this process. ``backend: redis``
+    shares the quota with every process using the same Redis (``resilience.redis``): the keys
+    below marked *redis* apply to it.
+    """
 
     model_config = _FROZEN
 
@@ -216,12 +222,51 @@ class RateLimitConfig(BaseModel):
     max_wait: float = Field(default=5.0, ge=0, allow_inf_nan=False)
     """Longest wait in ``wait`` mode; a longer one is rejected at once."""
     max_keys: int = Field(default=1024, ge=1)
+    backend: Literal["local", "redis"] = "local"
+    """``local``: this process only; ``redis``: one quota for the fleet (``resilience.redis``)."""
+    name: str | None = Field(default=None, min_length=1)
+    """*redis*: one named quota shared by every origin (``null``: one quota per origin)."""
+    lease: int = Field(default=1, ge=1)
+    """*redis*: permits taken per round trip; the extra ones serve this process's next calls."""
+    lease_ttl: float = Field(default=0.25, ge=0, allow_inf_nan=False)
+    """*redis*: seconds a leased permit stays usable (unused ones go back to the fleet)."""
+    learn_from_headers: bool = True
+    """*redis*: hold the fleet when a partner's rate-limit headers or a 429 say it is spent."""
+    on_backend_error: Literal["local", "allow", "deny"] = "local"
+    """*redis*: during an outage, ``local`` limits each process to ``local_share`` of the
+    quota, ``allow`` lets calls through, ``deny`` rejects them (``RateLimitBackendError``)."""
+    local_share: float = Field(default=0.25, gt=0, le=1)
+    """*redis*: this process's share of the quota while Redis is down (1 / the processes)."""
 
     def effective_burst(self) -> int:
         """``burst``, or ``ceil(rate)`` (at least 1) when not set."""
         if self.burst is not None:
             return self.burst
         return max(1, math.ceil(self.rate or 1.0))
+
+
+class RedisConfig(BaseModel):
+    """The Redis that fleet-wide limits share (``resilience.redis``)."""
+
+    model_config = _FROZEN
+
+    url: str = Field(min_length=1)
+    """``redis://[:password@]host:port/db`` (``rediss://`` for TLS); never logged unredacted."""
+    key_prefix: str = "lexigram:rl:"
+    """Prefix of every key the limiter writes (``<prefix>{<quota>}:...``)."""
+    timeout: _Seconds = 0.25
+    """Longest wait for one Redis call (connect included); past it, Redis counts as down."""
+    reconnect_min: _Seconds = 0.1
+    """First pause before Redis is tried again after a failure; it doubles per failure."""
+    reconnect_max: _Seconds = 5.0
+    """Longest pause between two tries while Redis is down."""
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
 
 
 class ResilienceConfig(BaseModel):
@@ -239,9 +284,19 @@ class ResilienceConfig(BaseModel):
     bulkhead: BulkheadConfig = Field(default_factory=BulkheadConfig)
     timeout: TimeoutConfig = Field(default_factory=TimeoutConfig)
     rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
+    redis: RedisConfig | None = None
+    """Where fleet-wide limits live (needed by ``rate_limit.backend: redis``)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> ResilienceConfig:
+        if self.rate_limit.backend == "redis":
+            if self.redis is None:
+                raise ValueError(
+                    "rate_limit.backend is 'redis' but redis.url is not set: "
+                    "give the Redis URL the fleet shares"
+                )
+            if self.rate_limit.rate is None:
+                raise ValueError("rate_limit.backend is 'redis' but rate_limit.rate is not set")
         problems = _check_consistency(
             total=self.timeout.total,
             attempt=self.timeout.attempt,

@@ -34,6 +34,7 @@ from lexigram.resilience._circuit import (
 )
 from lexigram.resilience._config import CircuitBreakerConfig, ResilienceConfig, RetryConfig
 from lexigram.resilience._pipeline import ResiliencePipeline
+from lexigram.resilience._redis_limit import RedisRateLimiter
 from lexigram.resilience._retry import RetryPolicy
 
 __all__ = ["ResilienceModule", "ResilienceProvider"]
@@ -65,6 +66,7 @@ class ResilienceProvider(Provider):
         if config is not None and not isinstance(config, ResilienceConfig):
             raise TypeError(f"config must be a ResilienceConfig, got {type(config).__name__}")
         self.config = config
+        self._stack: _Stack | None = None
 
     def register(self, container: Container) -> None:
         """Register the factories; nothing is built before boot."""
@@ -84,7 +86,15 @@ class ResilienceProvider(Provider):
 
     async def boot(self, container: Container) -> None:
         """Build the stack now, so that a problem fails the boot rather than a request."""
-        await container.resolve(_STACK)
+        self._stack = await container.resolve(_STACK)
+
+    async def shutdown(self) -> None:
+        """Close what the stack opened (the fleet limiter's Redis client)."""
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            for strategy in stack.pipeline.strategies:
+                if isinstance(strategy, RedisRateLimiter):
+                    await strategy.aclose()
 
     def __repr__(self) -> str:
         return "ResilienceProvider()"

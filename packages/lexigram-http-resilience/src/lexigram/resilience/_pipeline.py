@@ -15,6 +15,7 @@ from lexigram.resilience._bulkhead import Bulkhead
 from lexigram.resilience._circuit import DEFAULT_BREAKER_NAME, CircuitBreaker
 from lexigram.resilience._config import ResilienceConfig, _check_consistency
 from lexigram.resilience._rate_limit import RateLimiter
+from lexigram.resilience._redis_limit import RedisRateLimiter
 from lexigram.resilience._retry import RetryPolicy
 from lexigram.resilience._strategy import Clock, NextStage, ResilienceStrategy, Sleep, _terminal
 from lexigram.resilience._timeout import AttemptTimeout, TotalTimeout
@@ -86,15 +87,31 @@ class ResiliencePipeline:
     ) -> ResiliencePipeline:
         """The standard HTTP pipeline for ``config`` (default: :class:`ResilienceConfig()`).
 
-        Outermost first, each stage present only when configured: rate limit (per host),
-        bulkhead, total timeout, retry (with its per-host budget), circuit breaker (per host;
-        ``breaker`` replaces the one the config describes, to share it), attempt timeout.
+        Outermost first, each stage present only when configured: rate limit (per host;
+        with ``rate_limit.backend: redis`` a :class:`RedisRateLimiter` placed inside the retry
+        instead, so that each attempt counts), bulkhead, total timeout, retry (with its
+        per-host budget), circuit breaker (per host; ``breaker`` replaces the one the config
+        describes, to share it), attempt timeout.
         The defaults give retry + circuit breaker.
         """
         config = config if config is not None else ResilienceConfig()
         strategies: list[ResilienceStrategy] = []
+        fleet: RedisRateLimiter | None = None
         if config.rate_limit.rate is not None:
-            strategies.append(RateLimiter.from_config(config.rate_limit, clock=clock, sleep=sleep))
+            if config.rate_limit.backend == "redis":
+                assert config.redis is not None  # ResilienceConfig checked it
+                fleet = RedisRateLimiter.from_config(
+                    config.rate_limit,
+                    config.redis,
+                    metrics=metrics,
+                    clock=clock,
+                    sleep=sleep,
+                    wall_clock=wall_clock,
+                )
+            else:
+                strategies.append(
+                    RateLimiter.from_config(config.rate_limit, clock=clock, sleep=sleep)
+                )
         if config.bulkhead.max_concurrent is not None:
             strategies.append(Bulkhead.from_config(config.bulkhead))
         if config.timeout.total is not None:
@@ -111,6 +128,10 @@ class ResiliencePipeline:
                     wall_clock=wall_clock,
                 )
             )
+        if fleet is not None:
+            # Per attempt: every attempt spends the partner's quota, and every response (a
+            # 429 the retry will handle included) tells the fleet what the partner says.
+            strategies.append(fleet)
         if breaker is None:
             breaker = CircuitBreaker(
                 DEFAULT_BREAKER_NAME, config.circuit_breaker, metrics=metrics, clock=clock
