@@ -46,6 +46,7 @@ PACKAGES = [
     "lexigram.observability",
     "lexigram.testing.http",
     "lexigram.testing.http.conformance",
+    "lexigram.http_cli",
 ]
 
 

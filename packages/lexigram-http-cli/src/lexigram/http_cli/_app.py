@@ -50,6 +50,9 @@ config_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(config_app, name="config")
+app.__doc__ = (
+    "The typer application behind the ``lexigram-http`` command (``lexigram-http --help``)."
+)
 
 NoColor = Annotated[
     bool, typer.Option("--no-color", help="No colours or styles (also when NO_COLOR is set).")

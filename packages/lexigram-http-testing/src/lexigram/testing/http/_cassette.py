@@ -278,7 +278,7 @@ class Cassette:
         return _jsonlib.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
     def save(self, path: str | os.PathLike[str] | None = None) -> Path:
-        """Write the cassette (atomically) to ``path`` or :attr:`path`; return where."""
+        """Write the cassette (atomically) to ``path`` or to its own ``path``; return where."""
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("the cassette has no path: pass save(path)")
