@@ -273,6 +273,18 @@ async def _read_capped(resp: aiohttp.ClientResponse, limit: int, method: str, ur
     return b"".join(chunks)
 
 
+def _one_request_per_attempt(session: aiohttp.ClientSession) -> None:
+    """Turn off aiohttp's silent resend of idempotent requests (3.9+).
+
+    ``ClientSession._request`` sends an idempotent request a second time when the connection
+    is reset or closed before the response headers; an attempt of ours would then be two
+    requests the retry policy, breaker, metrics and logs never see. aiohttp's own test client
+    flips the same private switch; a version without it simply has no such resend.
+    """
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
+
+
 class AiohttpTransport:
     """The aiohttp implementation of ``HTTPTransportProtocol``.
 
@@ -368,6 +380,7 @@ class AiohttpTransport:
             else aiohttp.DummyCookieJar(),
             headers=None if config.user_agent is None else {"User-Agent": config.user_agent},
         )
+        _one_request_per_attempt(session)
         self._state = _State.OPENED
         return session
 
