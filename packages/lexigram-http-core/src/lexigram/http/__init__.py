@@ -6,6 +6,8 @@
 The contracts' response type and errors are re-exported for convenience.
 """
 
+import logging
+
 from lexigram.contracts.web import (
     ClientClosedError,
     Headers,
@@ -44,6 +46,9 @@ from lexigram.http._request import ParamsInput, RequestData
 from lexigram.http._retry import DefaultRetryPolicy
 from lexigram.http._stream import SSEReconnect, StreamContext, StreamResponse
 from lexigram.http._transport import AiohttpStreamingResponse, AiohttpTransport
+
+# Library practice: records go nowhere until the application configures logging.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",
