@@ -32,6 +32,7 @@ FROM_CONTRACTS = {
     "HTTPClientError",
     "HTTPConnectionError",
     "HTTPDecodeError",
+    "HTTPEventStreamError",
     "HTTPInterceptorError",
     "HTTPRetryExhaustedError",
     "HTTPStatusError",

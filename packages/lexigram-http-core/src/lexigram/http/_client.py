@@ -20,6 +20,7 @@ from lexigram.contracts.resilience import (
 )
 from lexigram.contracts.web import (
     ClientClosedError,
+    Headers,
     HeadersInput,
     HTTPClientError,
     HTTPConnectionError,
@@ -497,6 +498,7 @@ class HTTPClient:
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         reconnect: SSEReconnect | None = None,
+        sse: bool = False,
         **unexpected: Never,
     ) -> StreamContext:
         """Send a request and read the response body as it arrives.
@@ -519,7 +521,9 @@ class HTTPClient:
         phase ``idle``. ``max_line_bytes`` (1 MiB) bounds a line, ``max_event_bytes``
         (16 MiB) the data of one SSE event: past them, ``HTTPStreamLimitError``.
         ``reconnect=SSEReconnect(...)`` makes :meth:`StreamResponse.sse` reconnect with
-        ``Last-Event-ID`` when the stream drops, as an ``EventSource`` does.
+        ``Last-Event-ID`` when the stream drops, as an ``EventSource`` does. ``sse=True``
+        (implied by ``reconnect=``) says the request is for an event stream: it is sent with
+        ``Accept: text/event-stream`` and ``Cache-Control: no-cache`` unless already set.
 
         Response interceptors see the head of each attempt: an ``HttpResponse`` with the
         status and headers and an empty body (for a status >= 400, the first 64 KiB of the
@@ -543,6 +547,7 @@ class HTTPClient:
             max_line_bytes,
             max_event_bytes,
             reconnect,
+            sse=sse,
         )
 
     def _stream_context(
@@ -562,6 +567,8 @@ class HTTPClient:
         max_line_bytes: int,
         max_event_bytes: int,
         reconnect: SSEReconnect | None,
+        *,
+        sse: bool = False,
     ) -> StreamContext:
         # Options are checked here, so a bad one fails at the call, not on entry.
         if reconnect is not None and not isinstance(reconnect, SSEReconnect):
@@ -574,6 +581,7 @@ class HTTPClient:
             max_event_bytes=_check_limit(max_event_bytes, "max_event_bytes"),
             reconnect=reconnect,
             max_body_bytes=self._config.max_response_bytes,
+            sse=bool(sse) or reconnect is not None,
         )
         return StreamContext(
             functools.partial(
@@ -624,6 +632,8 @@ class HTTPClient:
             idempotency_key,
             extensions,
         )
+        if options.sse:
+            _event_stream_headers(context.headers)
         budget = self._default_timeout if timeout is None else _positive_timeout(timeout)
         started = self._clock()
         reopen = None
@@ -810,6 +820,14 @@ class HTTPClient:
         )
         context.timeout = self._default_timeout if timeout is None else _positive_timeout(timeout)
         return context, origin
+
+
+def _event_stream_headers(headers: Headers) -> None:
+    """What an ``EventSource`` sends, unless the caller chose otherwise."""
+    if "accept" not in headers:
+        headers["Accept"] = "text/event-stream"
+    if "cache-control" not in headers:
+        headers["Cache-Control"] = "no-cache"
 
 
 def _chain(

@@ -30,6 +30,7 @@ from lexigram.contracts.web import (
     HTTPClientError,
     HTTPConnectionError,
     HTTPDecodeError,
+    HTTPEventStreamError,
     HttpResponse,
     HTTPStatusError,
     HTTPStreamLimitError,
@@ -66,9 +67,11 @@ class SSEReconnect:
     A failed reconnection (connection error, timeout) counts and waits again. It gives up
     after ``max_reconnects`` reconnections in a row without an event (an event resets the
     count), re-raising the last error, or ending quietly if the server had ended cleanly.
-    A 204 answer ends the events; another status of 400 or more raises ``HTTPStatusError``;
-    any other non-2xx answer ends them too. ``reconnect_on_end=False`` ends with the body
-    instead (only failures reconnect).
+    Only a 200 ``text/event-stream`` response is read as events (the ``EventSource`` rule),
+    the first one and every reconnection alike: a 204 answer ends the events quietly; a status
+    of 400 or more raises ``HTTPStatusError``; any other status or Content-Type raises
+    ``HTTPEventStreamError``, and nothing is reconnected. ``reconnect_on_end=False`` ends with
+    the body instead (only failures reconnect).
     """
 
     max_reconnects: int = 5
@@ -105,6 +108,7 @@ class _StreamOptions:
     max_event_bytes: int
     reconnect: SSEReconnect | None
     max_body_bytes: int
+    sse: bool = False
 
 
 class _Opened:
@@ -176,6 +180,13 @@ async def read_error_body(
             phase=TimeoutPhase.IDLE, timeout=idle, method=raw.method, url=raw.url
         ) from None
     return read, b"".join(read)[:ERROR_BODY_BYTES]
+
+
+def _is_event_stream(content_type: str | None) -> bool:
+    return (
+        content_type is not None
+        and content_type.partition(";")[0].strip().lower() == "text/event-stream"
+    )
 
 
 class _IdleWatch:
@@ -564,11 +575,23 @@ class StreamResponse:
             await self._finish()
 
     def _usable(self) -> bool:
-        """For a reconnecting SSE stream: go on reading this response? (EventSource rules)"""
-        status = self._opened.head.status
+        """For a reconnecting SSE stream: go on reading this response? (EventSource rules)
+
+        Only a 200 ``text/event-stream`` response is an event stream; 204 means "stop" and
+        ends the events quietly; anything else ends them with an error.
+        """
+        head = self._opened.head
+        status = head.status
         if status >= 400:
-            raise HTTPStatusError(response=self._opened.head)
-        return 200 <= status < 300 and status != 204
+            raise HTTPStatusError(response=head)
+        if status == 204:
+            return False
+        content_type = head.headers.get("Content-Type")
+        if status != 200 or not _is_event_stream(content_type):
+            raise HTTPEventStreamError(
+                status=status, content_type=content_type, method=head.method, url=head.url
+            )
+        return True
 
     async def _switch(self, last_event_id: str | None) -> None:
         reopen = self._reopen
