@@ -155,15 +155,27 @@ def _response_headers(raw: CIMultiDictProxy[str]) -> Headers:
     # validation (a few regex runs per header: the largest cost of building a response).
     # Names come as multidict ``istr``; str() keeps that type from escaping to callers.
     store = {name.lower(): (str(name), value) for name, value in raw.items()}
+    lines: dict[str, list[str]] | None = None
     if len(store) != len(raw):
-        # Repeated names: join them with ", " under the first spelling, as Headers.add does.
+        # Repeated names: join them with ", " under the first spelling, as Headers.add does,
+        # and keep each field line for Headers.get_list (Set-Cookie).
         store = {}
+        lines = {}
         for name, value in raw.items():
             lower = name.lower()
             seen = store.get(lower)
-            store[lower] = (str(name), value) if seen is None else (seen[0], f"{seen[1]}, {value}")
+            if seen is None:
+                store[lower] = (str(name), value)
+            else:
+                store[lower] = (seen[0], f"{seen[1]}, {value}")
+                values = lines.get(lower)
+                if values is None:
+                    lines[lower] = [seen[1], value]
+                else:
+                    values.append(value)
     headers = Headers.__new__(Headers)
     headers._store = store
+    headers._lines = lines
     headers._readonly = True
     return headers
 
