@@ -57,6 +57,7 @@ from lexigram.contracts.web import (
 from lexigram.http._config import HTTPClientConfig, TLSConfig
 from lexigram.http._connector import make_connector, waiting_for_pool_slot
 from lexigram.http._deadline import Deadline, DeadlineTimer
+from lexigram.http._encoding import decode_error
 
 if TYPE_CHECKING:
     from netrc import netrc
@@ -245,6 +246,9 @@ def _map_error(
     if isinstance(exc, aiohttp.TooManyRedirects):
         return HTTPClientError(f"too many redirects{_for(method, url)}", method=method, url=url)
     if isinstance(exc, (aiohttp.ClientError, OSError)):
+        undecodable = decode_error(exc, method, url)
+        if undecodable is not None:
+            return undecodable
         return HTTPConnectionError(
             f"connection failed ({_describe(exc)}){_for(method, url)}", method=method, url=url
         )
@@ -702,6 +706,9 @@ class AiohttpStreamingResponse:
                 url=self._url,
             )
         if isinstance(exc, (aiohttp.ClientError, OSError)):
+            undecodable = decode_error(exc, self._method, self._url)
+            if undecodable is not None:
+                return undecodable
             return HTTPStreamDisconnectedError(
                 f"stream disconnected after {count} bytes ({_describe(exc)})"
                 f"{_for(self._method, self._url)}",
