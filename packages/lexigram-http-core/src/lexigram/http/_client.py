@@ -40,6 +40,7 @@ from lexigram.http._interceptors import InterceptorChain
 from lexigram.http._observe import _log_error_response, _log_failure, _Observer
 from lexigram.http._request import ParamsInput, RequestData, _build, _copy
 from lexigram.http._retry import DefaultRetryPolicy
+from lexigram.http._shutdown import InFlight
 from lexigram.http._stream import (
     SSEReconnect,
     StreamContext,
@@ -109,6 +110,7 @@ class HTTPClient:
         "_config",
         "_default_timeout",
         "_direct",
+        "_inflight",
         "_observer",
         "_resilience",
         "_send",
@@ -154,6 +156,7 @@ class HTTPClient:
         self._sleep = sleep
         self._default_timeout = config.pool.timeout
         self._state = ClientState.UNOPENED
+        self._inflight = InFlight()
         # Fixed at construction, as everything it looks at.
         self._direct = (
             self._resilience is None
@@ -197,10 +200,16 @@ class HTTPClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the client and its transport; idempotent."""
+        """Close the client and its transport; idempotent.
+
+        Calls still in flight end with :class:`ClientClosedError` (queued for a connection,
+        waiting for headers, reading a body, or sleeping before a retry), and so do open
+        streams, at their next read or at once if a read is waiting.
+        """
         if self._state is ClientState.CLOSED:
             return
         self._state = ClientState.CLOSED
+        await self._inflight.close()
         await self._transport.aclose()
 
     def __repr__(self) -> str:
@@ -637,13 +646,22 @@ class HTTPClient:
         budget = self._default_timeout if timeout is None else _positive_timeout(timeout)
         started = self._clock()
         reopen = None
-        if options.reconnect is None:
-            opened = await self._stream_call(context, origin, budget, options)
-        else:
-            # Reconnections resend the request as built, so the first attempt gets a copy.
-            opened = await self._stream_call(_copy(context), origin, budget, options)
-            reopen = functools.partial(self._reopen_stream, context, origin, budget, options)
-        return StreamResponse(
+        inflight = self._inflight
+        task = inflight.enter()
+        try:
+            if options.reconnect is None:
+                opened = await self._stream_call(context, origin, budget, options)
+            else:
+                # Reconnections resend the request as built, so the first attempt gets a copy.
+                opened = await self._stream_call(_copy(context), origin, budget, options)
+                reopen = functools.partial(self._reopen_stream, context, origin, budget, options)
+        except asyncio.CancelledError:
+            if inflight.closed_by_us(task):
+                raise ClientClosedError(method=context.method, url=context.url) from None
+            raise
+        finally:
+            inflight.leave(task)
+        stream = StreamResponse(
             opened,
             options,
             request_method=context.method,
@@ -653,6 +671,12 @@ class HTTPClient:
             sleep=self._sleep,
             last_event_id=context.headers.get("Last-Event-ID"),
         )
+        if self._state is ClientState.CLOSED:
+            # Closed while the stream opened (after the call left the in-flight set).
+            await stream.aclose()
+            raise ClientClosedError(method=context.method, url=context.url)
+        inflight.add_stream(stream)
+        return stream
 
     async def _reopen_stream(
         self,
@@ -723,6 +747,8 @@ class HTTPClient:
             idempotency_key,
             extensions,
         )
+        inflight = self._inflight
+        task = inflight.enter()
         try:
             if self._direct:
                 # Nothing around the transport (no retry, breaker, interceptor or recorder):
@@ -741,6 +767,12 @@ class HTTPClient:
                 response = await self._call(context, origin)
         except (HTTPConnectionError, HTTPTimeoutError) as exc:
             return Err(exc)
+        except asyncio.CancelledError:
+            if inflight.closed_by_us(task):
+                raise ClientClosedError(method=context.method, url=context.url) from None
+            raise
+        finally:
+            inflight.leave(task)
         if response.status >= 400:
             return Err(HTTPStatusError(response=response))
         return Ok(response)
@@ -773,9 +805,18 @@ class HTTPClient:
             idempotency_key,
             extensions,
         )
-        if self._resilience is None and self._breaker is None:
-            return await _exchange(self, self._send, context)
-        return await self._call(context, origin)
+        inflight = self._inflight
+        task = inflight.enter()
+        try:
+            if self._resilience is None and self._breaker is None:
+                return await _exchange(self, self._send, context)
+            return await self._call(context, origin)
+        except asyncio.CancelledError:
+            if inflight.closed_by_us(task):
+                raise ClientClosedError(method=context.method, url=context.url) from None
+            raise
+        finally:
+            inflight.leave(task)
 
     def _call(self, context: RequestContext, origin: str) -> Awaitable[HttpResponse]:
         """The attempts of a prepared call, through the resilience machinery if any."""

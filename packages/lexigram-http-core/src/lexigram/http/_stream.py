@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
 
 from lexigram.contracts.web import (
+    ClientClosedError,
     Headers,
     HTTPBodyTooLargeError,
     HTTPClientError,
@@ -290,10 +291,12 @@ class StreamResponse:
         "_opened",
         "_options",
         "_pending",
+        "_reader",
         "_received",
         "_reconnects",
         "_reopen",
         "_request_method",
+        "_shut",
         "_sleep",
         "_started",
         "_watch",
@@ -331,6 +334,10 @@ class StreamResponse:
         self._consumed = False
         self._closed = False
         self._finished = False
+        # The client closing (see _shutdown): _shut[0] is set, and the task waiting in a read
+        # (or a reconnection) is cancelled; _shut[1] says that cancellation is still pending.
+        self._shut = [False, False]
+        self._reader: asyncio.Task[Any] | None = None
 
     # -- the head ---------------------------------------------------------------------------
 
@@ -470,38 +477,72 @@ class StreamResponse:
             chunks.append(chunk)
         return b"".join(chunks)
 
+    def _client_closed(self) -> None:
+        """The client is closing: end a waiting read now, and any later one, with
+        ``ClientClosedError``."""
+        shut = self._shut
+        if shut[0] or self._finished:
+            return
+        shut[0] = True
+        reader = self._reader
+        if reader is not None and reader is not asyncio.current_task():
+            shut[1] = True
+            reader.cancel()
+
+    def _closed_error(self) -> ClientClosedError:
+        return ClientClosedError(method=self.method, url=self.url)
+
+    def _ours(self, task: asyncio.Task[Any] | None) -> bool:
+        """After a ``CancelledError`` in a read: was it only the client closing?"""
+        shut = self._shut
+        if task is None or not shut[1]:
+            return False
+        shut[1] = False
+        return task.uncancel() == 0
+
     async def _read(self) -> bytes:
         """The next chunk of the body, ``b""`` at its end; idle-bounded."""
         pending = self._pending
         if pending:
             chunk = pending.popleft()
         else:
+            if self._shut[0]:
+                raise self._closed_error()
+            # Kept for _client_closed(): the task to cancel if the client closes meanwhile.
+            self._reader = task = asyncio.current_task()
             watch = self._watch
-            while True:
-                if watch is None:
-                    try:
-                        chunk = await self._anext()
-                    except StopAsyncIteration:
-                        return b""
-                else:
-                    watch.begin()
-                    try:
-                        chunk = await self._anext()
-                    except StopAsyncIteration:
-                        return b""
-                    except asyncio.CancelledError:
-                        if watch.expired():
-                            raise HTTPTimeoutError(
-                                phase=TimeoutPhase.IDLE,
-                                timeout=watch.timeout,
-                                method=self.method,
-                                url=self.url,
-                            ) from None
-                        raise
-                    finally:
-                        watch.end()
-                if chunk:
-                    break
+            try:
+                while True:
+                    if watch is None:
+                        try:
+                            chunk = await self._anext()
+                        except StopAsyncIteration:
+                            return b""
+                    else:
+                        watch.begin()
+                        try:
+                            chunk = await self._anext()
+                        except StopAsyncIteration:
+                            return b""
+                        except asyncio.CancelledError:
+                            if watch.expired():
+                                raise HTTPTimeoutError(
+                                    phase=TimeoutPhase.IDLE,
+                                    timeout=watch.timeout,
+                                    method=self.method,
+                                    url=self.url,
+                                ) from None
+                            raise
+                        finally:
+                            watch.end()
+                    if chunk:
+                        break
+            except asyncio.CancelledError:
+                if self._ours(task):
+                    raise self._closed_error() from None
+                raise
+            finally:
+                self._reader = None
         self._received += len(chunk)
         if self._first_byte:
             self._first_byte = False
@@ -509,6 +550,20 @@ class StreamResponse:
             if observer is not None:
                 observer.stream_ttfb(self._request_method, observer.elapsed(self._started))
         return chunk
+
+    async def _closable(self, awaitable: Awaitable[Any]) -> Any:
+        """Await ``awaitable`` (a reconnection wait) so that the client closing ends it."""
+        if self._shut[0]:
+            raise self._closed_error()
+        self._reader = task = asyncio.current_task()
+        try:
+            return await awaitable
+        except asyncio.CancelledError:
+            if self._ours(task):
+                raise self._closed_error() from None
+            raise
+        finally:
+            self._reader = None
 
     async def _chunks(self) -> AsyncIterator[bytes]:
         read = self._read
@@ -560,9 +615,9 @@ class StreamResponse:
                         if error is not None:
                             raise error
                         return
-                    await self._sleep(reconnect.delay(decoder.retry))
+                    await self._closable(self._sleep(reconnect.delay(decoder.retry)))
                     try:
-                        await self._switch(decoder.last_event_id)
+                        await self._closable(self._switch(decoder.last_event_id))
                     except (HTTPConnectionError, HTTPTimeoutError) as exc:
                         error = exc
                         continue

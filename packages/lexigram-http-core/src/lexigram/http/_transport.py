@@ -289,6 +289,12 @@ async def _read_capped(resp: aiohttp.ClientResponse, limit: int, method: str, ur
     return b"".join(chunks)
 
 
+def _not_cancelled() -> bool:
+    """Whether a ``CancelledError`` came from inside (a cancelled future), not the task."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() == 0
+
+
 def _one_request_per_attempt(session: aiohttp.ClientSession) -> None:
     """Turn off aiohttp's silent resend of idempotent requests (3.9+).
 
@@ -463,6 +469,9 @@ class AiohttpTransport:
         if isinstance(exc, asyncio.CancelledError):
             if deadline is not None and deadline.stop():
                 return _deadline_error(method, url, context.timeout)
+            if self._state is _State.CLOSED and _not_cancelled():
+                # Queued for a pool slot when the session closed: aiohttp cancels the wait.
+                return ClientClosedError(method=method, url=url)
             return None
         expired = deadline is not None and deadline.stop()
         if not isinstance(exc, Exception):
