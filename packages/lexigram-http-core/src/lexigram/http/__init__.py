@@ -27,6 +27,7 @@ from lexigram.contracts.web import (
     HTTPUsageError,
     InvalidHeaderError,
     InvalidURLError,
+    RequestBody,
     RequestContext,
     ServerSentEvent,
     TimeoutPhase,
@@ -43,6 +44,7 @@ from lexigram.http._decoders import (
 )
 from lexigram.http._interceptors import InterceptorChain
 from lexigram.http._module import HTTPModule, HTTPProvider
+from lexigram.http._multipart import FileContent, FileInput, Multipart
 from lexigram.http._request import ParamsInput, RequestData
 from lexigram.http._retry import DefaultRetryPolicy
 from lexigram.http._stream import SSEReconnect, StreamContext, StreamResponse
@@ -60,6 +62,8 @@ __all__ = [
     "ClientClosedError",
     "ClientState",
     "DefaultRetryPolicy",
+    "FileContent",
+    "FileInput",
     "HTTPCircuitOpenError",
     "HTTPClient",
     "HTTPClientConfig",
@@ -83,9 +87,11 @@ __all__ = [
     "InvalidHeaderError",
     "InvalidURLError",
     "LineDecoder",
+    "Multipart",
     "NDJSONDecoder",
     "ParamsInput",
     "PoolConfig",
+    "RequestBody",
     "RequestContext",
     "RequestData",
     "RetryConfig",

@@ -78,6 +78,8 @@ class InFlight:
 
     async def close(self) -> None:
         """Cancel every call in flight and stop every open stream; wait for the calls."""
+        if not self._tasks and not self._streams:
+            return  # nothing in flight; may run without an event loop (a sync teardown)
         current = _current_task()
         for stream in list(self._streams):
             stream._client_closed()

@@ -50,6 +50,7 @@ from lexigram.contracts.web import (
     HTTPTimeoutError,
     HTTPUsageError,
     InvalidURLError,
+    RequestBody,
     RequestContext,
     TimeoutPhase,
     redact_url,
@@ -289,6 +290,12 @@ async def _read_capped(resp: aiohttp.ClientResponse, limit: int, method: str, ur
     return b"".join(chunks)
 
 
+def _chunked(body: bytes | RequestBody) -> Any:
+    """What aiohttp sends for a body given in chunks: an async iterable (its headers, such
+    as Content-Length, were set when the request was built)."""
+    return body.chunks() if isinstance(body, RequestBody) else body
+
+
 def _not_cancelled() -> bool:
     """Whether a ``CancelledError`` came from inside (a cancelled future), not the task."""
     task = asyncio.current_task()
@@ -452,7 +459,7 @@ class AiohttpTransport:
             url,
             params=context.params or None,
             headers=headers,
-            data=context.body,
+            data=body if (body := context.body) is None or type(body) is bytes else _chunked(body),
             allow_redirects=context.allow_redirects,
             proxy=proxy,
             proxy_headers=proxy_headers,
