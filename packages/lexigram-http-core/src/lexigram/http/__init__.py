@@ -44,7 +44,7 @@ from lexigram.http._decoders import (
 )
 from lexigram.http._interceptors import InterceptorChain
 from lexigram.http._module import HTTPModule, HTTPProvider
-from lexigram.http._multipart import FileContent, FileInput, Multipart
+from lexigram.http._multipart import FileContent, FileInput, Multipart, Readable
 from lexigram.http._request import ParamsInput, RequestData
 from lexigram.http._retry import DefaultRetryPolicy
 from lexigram.http._stream import SSEReconnect, StreamContext, StreamResponse
@@ -91,6 +91,7 @@ __all__ = [
     "NDJSONDecoder",
     "ParamsInput",
     "PoolConfig",
+    "Readable",
     "RequestBody",
     "RequestContext",
     "RequestData",

@@ -21,13 +21,22 @@ import secrets
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Final, TypeAlias
+from typing import Any, Final, Protocol, TypeAlias, runtime_checkable
 
 from lexigram.contracts.web import HTTPUsageError, RequestBody
 
-__all__ = ["FileContent", "FileInput", "Multipart"]
+__all__ = ["FileContent", "FileInput", "Multipart", "Readable"]
 
-FileContent: TypeAlias = bytes | os.PathLike[str] | IO[bytes]
+
+@runtime_checkable
+class Readable(Protocol):
+    """A binary file object: ``read(size)`` returns bytes (``b""`` at the end). If it also
+    has ``seekable()``, ``seek()`` and ``tell()`` and can seek, a retry rewinds it."""
+
+    def read(self, size: int, /) -> bytes | None: ...
+
+
+FileContent: TypeAlias = bytes | os.PathLike[str] | Readable
 """A file's content: bytes, a path (read from disk when sent), or a binary file object."""
 
 FileInput: TypeAlias = (
@@ -53,7 +62,7 @@ class _Part:
     head: bytes
     data: bytes | None = None
     path: Path | None = None
-    file: IO[bytes] | None = None
+    file: Any = None
     start: int = 0
     size: int | None = None
     used: bool = False
@@ -85,15 +94,16 @@ def _file_part(name: str, value: FileInput) -> _Part:
             ) from None
         if filename is None:
             filename = part.path.name
-    elif hasattr(content, "read"):
+    elif isinstance(content, Readable):
         part.file = content
         if filename is None:
             own = getattr(content, "name", None)
             filename = os.path.basename(own) if isinstance(own, str) else None
         if _seekable(content):
-            part.start = content.tell()
-            part.size = content.seek(0, os.SEEK_END) - part.start
-            content.seek(part.start)
+            handle: Any = content
+            part.start = handle.tell()
+            part.size = handle.seek(0, os.SEEK_END) - part.start
+            handle.seek(part.start)
     else:
         raise TypeError(
             f"files[{name!r}] must be bytes, a path or a binary file object, "
@@ -111,7 +121,7 @@ def _file_part(name: str, value: FileInput) -> _Part:
     return part
 
 
-def _seekable(file: IO[bytes]) -> bool:
+def _seekable(file: Any) -> bool:
     try:
         return bool(file.seekable())
     except (AttributeError, OSError, ValueError):
@@ -249,9 +259,7 @@ async def _read_path(part: _Part, size: int) -> AsyncIterator[bytes]:
         file.close()
 
 
-async def _read_file(
-    file: IO[bytes], start: int, length: int | None, size: int
-) -> AsyncIterator[bytes]:
+async def _read_file(file: Any, start: int, length: int | None, size: int) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     if length is not None:
         file.seek(start)
