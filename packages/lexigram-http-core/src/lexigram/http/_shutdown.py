@@ -80,14 +80,19 @@ class InFlight:
         """Cancel every call in flight and stop every open stream; wait for the calls."""
         if not self._tasks and not self._streams:
             return  # nothing in flight; may run without an event loop (a sync teardown)
-        current = _current_task()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        current = None if loop is None else _current_task()
         for stream in list(self._streams):
             stream._client_closed()
         for task in self._tasks:
             if task is not current and task not in self._cancelled:
                 self._cancelled.add(task)
                 task.cancel()
-        loop = asyncio.get_running_loop()
+        if loop is None:
+            return
         until = loop.time() + _UNWIND_WAIT
         spins = 0
         # aclose() called from inside a call leaves the current task's own entry behind.

@@ -485,7 +485,13 @@ class StreamResponse:
             return
         shut[0] = True
         reader = self._reader
-        if reader is not None and reader is not asyncio.current_task():
+        if reader is None:
+            return
+        try:
+            current = asyncio.current_task()
+        except RuntimeError:  # closed from a synchronous teardown
+            current = None
+        if reader is not current:
             shut[1] = True
             reader.cancel()
 
