@@ -84,3 +84,13 @@ async def test_accept_encoding_offers_only_what_can_be_decoded() -> None:
     assert [coding.strip() for coding in offered.split(",")] == list(decodable_codings())
     assert ("br" in offered) == compression_utils.HAS_BROTLI
     assert ("zstd" in offered) == compression_utils.HAS_ZSTD
+
+
+def test_the_speedups_extra_pulls_aiohttp_speedups() -> None:
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    project = tomllib.loads((root / "packages/lexigram-http-core/pyproject.toml").read_text())
+    extras = project["project"]["optional-dependencies"]
+    assert any(spec.startswith("aiohttp[speedups]") for spec in extras["speedups"])

@@ -1,8 +1,8 @@
 """Repeated response headers keep each field line: ``headers.get_list(name)``.
 
 Two ``Set-Cookie`` lines whose dates contain commas cannot be split back out of the joined
-value; a real aiohttp server sends them, and every response type the client hands out (and
-the testing package's) keeps them apart.
+value; a real aiohttp server sends them, and every response type the client hands out keeps
+them apart (the testing package's responses: ``tests/testing/test_multivalued_headers_and_uploads.py``).
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ import pytest
 from aiohttp import web
 from multidict import CIMultiDict
 
-from lexigram.contracts.web import Headers, HttpResponse, RequestContext
+from lexigram.contracts.web import Headers, HttpResponse
 from lexigram.http import BaseURLHTTPClient, HTTPClient, HTTPClientConfig, RetryConfig
-from lexigram.testing.http import MockTransport, Router
 from tests.core.support import serve
 
 pytestmark = pytest.mark.usefixtures("no_leftover_tasks")
@@ -92,22 +91,3 @@ def test_headers_built_from_pairs_keep_lines_through_copies_and_pickles() -> Non
     assert headers.get_list("Set-Cookie") == ["c=3", "d=4"]
     del headers["set-cookie"]
     assert headers.get_list("Set-Cookie") == []
-
-
-async def test_the_testing_package_responses_keep_each_field_line() -> None:
-    url = "https://api.example.com/login"
-    pairs = [("Set-Cookie", COOKIES[0]), ("Set-Cookie", COOKIES[1])]
-    router = Router()
-    router.get(url).respond(200, headers=pairs)
-    router.post(url).stream(b"data: x\n\n", headers=pairs)
-    transport = MockTransport(router)
-    response = await transport.send(RequestContext("GET", url))
-    assert response.headers.get_list("Set-Cookie") == COOKIES
-    streamed = await transport.send_stream(RequestContext("POST", url))
-    assert streamed.headers.get_list("Set-Cookie") == COOKIES
-    await streamed.aclose()
-    async with (
-        HTTPClient(CONFIG, transport=MockTransport(router)) as client,
-        client.stream("POST", url) as stream,
-    ):
-        assert stream.headers.get_list("Set-Cookie") == COOKIES

@@ -177,18 +177,3 @@ def test_bad_file_inputs_are_named(tmp_path: Path) -> None:
         Multipart(files={"f": tmp_path / "missing"})
     with pytest.raises(TypeError, match=r"files\['f'\] must be bytes, a path"):
         Multipart(files={"f": 42})  # type: ignore[arg-type]
-
-
-async def test_the_mock_transport_sees_the_encoded_body() -> None:
-    from lexigram.testing.http import MockTransport, Router
-
-    router = Router()
-    route = router.post("https://api.example.com/upload").respond(201)
-    body = Multipart(fields={"a": "1"}, files={"f": ("f.txt", b"data")}, boundary="b0")
-    async with HTTPClient(CONFIG, transport=MockTransport(router)) as client:
-        assert (await client.post("https://api.example.com/upload", data=body)).is_ok()
-    sent = route.calls[0].body
-    assert sent is not None
-    assert sent.startswith(b'--b0\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n')
-    assert sent.endswith(b"data\r\n--b0--\r\n")
-    assert len(sent) == body.length
