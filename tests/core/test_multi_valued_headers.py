@@ -2,7 +2,7 @@
 
 Two ``Set-Cookie`` lines whose dates contain commas cannot be split back out of the joined
 value; a real aiohttp server sends them, and every response type the client hands out keeps
-them apart (the testing package's responses: ``tests/testing/test_multivalued_headers_and_uploads.py``).
+them apart (the testing package's responses are checked in ``tests/testing``).
 """
 
 from __future__ import annotations
