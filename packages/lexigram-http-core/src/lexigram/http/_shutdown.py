@@ -60,7 +60,9 @@ class InFlight:
         if count > 1:
             tasks[task] = count - 1
             return
-        self._cancelled.discard(task)
+        cancelled = self._cancelled
+        if cancelled:
+            cancelled.discard(task)
 
     def closed_by_us(self, task: asyncio.Task[Any] | None) -> bool:
         """After a ``CancelledError`` in ``task``: was it the client closing (and only that)?
