@@ -43,3 +43,17 @@ async def test_the_mock_transport_sees_the_encoded_multipart_body() -> None:
     assert sent.startswith(b'--b0\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n')
     assert sent.endswith(b"data\r\n--b0--\r\n")
     assert len(sent) == body.length
+
+
+async def test_the_fake_client_takes_a_multipart_body_as_the_real_one_does() -> None:
+    from lexigram.testing.http import FakeHTTPClient
+
+    router = Router()
+    route = router.post("https://api.example.com/upload").respond(201)
+    body = Multipart(files={"f": ("f.txt", b"data")}, boundary="b1")
+    client = FakeHTTPClient(router)
+    assert (await client.post("https://api.example.com/upload", data=body)).is_ok()
+    call = route.calls[0]
+    assert call.body is not None
+    assert call.body.endswith(b"data\r\n--b1--\r\n")
+    assert call.request.headers["Content-Type"] == "multipart/form-data; boundary=b1"
