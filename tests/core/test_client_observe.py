@@ -225,7 +225,9 @@ async def test_retries_are_logged_at_debug(
     async with HTTPClient(transport=StubTransport(503, 200), sleep=clock.sleep) as client:
         await client.get(URL)
     (retry,) = [r for r in caplog.records if r.name == "lexigram.http.retry"]
-    assert retry.getMessage() == "http.client.retry"
+    assert retry.getMessage() == (
+        f"http.client.retry: GET {URL} attempt 1 ended with 503; retrying in {clock.sleeps[0]:.3f}s"
+    )
     assert retry.levelno == logging.DEBUG
     assert retry.__dict__["retry_reason"] == "503"
     assert retry.__dict__["retry_delay"] == clock.sleeps[0]
