@@ -18,6 +18,7 @@ from lexigram.contracts.resilience import CircuitState
 from lexigram.contracts.web import (
     HTTPCircuitOpenError,
     HttpResponse,
+    RequestBody,
     RequestContext,
     StreamingResponseProtocol,
 )
@@ -34,7 +35,7 @@ class Sent:
     url: str
     headers: dict[str, str]
     params: list[tuple[str, str]]
-    body: bytes | None
+    body: bytes | RequestBody | None
     timeout: float | None
     attempt: int
     extensions: dict[str, Any]

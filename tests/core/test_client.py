@@ -85,7 +85,8 @@ async def test_json_is_serialised_with_a_content_type() -> None:
     async with client_for(transport) as client:
         await client.post(URL, json={"amount_cents": 4200, "note": "café"})
     sent = transport.sent[0]
-    assert json.loads(sent.body or b"") == {"amount_cents": 4200, "note": "café"}
+    assert isinstance(sent.body, bytes)
+    assert json.loads(sent.body) == {"amount_cents": 4200, "note": "café"}
     assert sent.headers["Content-Type"] == "application/json"
 
 

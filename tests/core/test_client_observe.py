@@ -117,7 +117,10 @@ async def test_error_responses_are_logged_per_attempt(
     async with HTTPClient(transport=transport, sleep=clock.sleep) as client:
         assert (await client.get(URL)).is_ok()
     records = _events(caplog)
-    assert [record.getMessage() for record in records] == ["http.client.error_response"] * 2
+    assert [record.getMessage() for record in records] == [
+        f"http.client.error_response: GET {URL} answered 503 Service Unavailable (attempt 1)",
+        f"http.client.error_response: GET {URL} answered 500 Internal Server Error (attempt 2)",
+    ]
     first = records[0]
     assert first.levelno == logging.WARNING
     assert first.__dict__["event"] == "http.client.error_response"
@@ -137,7 +140,7 @@ async def test_a_client_without_any_layer_logs_error_responses_too(
         result = await client.get(URL)
     assert isinstance(result.error, HTTPStatusError)
     (record,) = _events(caplog)
-    assert record.getMessage() == "http.client.error_response"
+    assert record.getMessage().startswith("http.client.error_response: GET ")
     assert (record.__dict__["http_status"], record.__dict__["attempt"]) == (503, 1)
 
 
@@ -151,10 +154,12 @@ async def test_connection_errors_and_timeouts_are_logged(caplog: pytest.LogCaptu
         assert isinstance((await client.get(URL)).error, HTTPConnectionError)
         assert isinstance((await client.get(URL)).error, HTTPTimeoutError)
     connection, timeout = _events(caplog)
-    assert connection.getMessage() == "http.client.connection_error"
+    assert connection.getMessage() == (
+        f"http.client.connection_error: GET {URL} failed: connection failed (refused) (attempt 1)"
+    )
     assert connection.__dict__["error"] == "connection failed (refused)"
     assert connection.__dict__["error_type"] == "HTTPConnectionError"
-    assert timeout.getMessage() == "http.client.timeout"
+    assert timeout.getMessage().startswith(f"http.client.timeout: GET {URL} failed: read timeout")
     assert timeout.__dict__["timeout_phase"] == "read"
     assert timeout.levelno == logging.WARNING
 
@@ -220,7 +225,9 @@ async def test_retries_are_logged_at_debug(
     async with HTTPClient(transport=StubTransport(503, 200), sleep=clock.sleep) as client:
         await client.get(URL)
     (retry,) = [r for r in caplog.records if r.name == "lexigram.http.retry"]
-    assert retry.getMessage() == "http.client.retry"
+    assert retry.getMessage() == (
+        f"http.client.retry: GET {URL} attempt 1 ended with 503; retrying in {clock.sleeps[0]:.3f}s"
+    )
     assert retry.levelno == logging.DEBUG
     assert retry.__dict__["retry_reason"] == "503"
     assert retry.__dict__["retry_delay"] == clock.sleeps[0]

@@ -13,6 +13,7 @@ from lexigram.contracts.web import (
     HTTPStatusError,
     InterceptorChainProtocol,
     InterceptorProtocol,
+    RequestBody,
     RequestContext,
 )
 from lexigram.http import HTTPClient, InterceptorChain
@@ -191,6 +192,7 @@ async def test_they_see_the_serialised_body() -> None:
 
     class Signer(InterceptorProtocol):
         async def intercept_request(self, context: RequestContext) -> RequestContext:
+            assert not isinstance(context.body, RequestBody)
             seen.append(context.body)
             context.headers["X-Signature"] = str(len(context.body or b""))
             return context

@@ -104,6 +104,9 @@ def answer(
     end: BaseException | None = None,
 ) -> Answer:
     timed = [chunk if isinstance(chunk, tuple) else (0.0, chunk) for chunk in chunks]
+    if headers is None:
+        # What an SSE producer sends; reconnection reads nothing else as events.
+        headers = {"Content-Type": "text/event-stream"}
     return (status, timed, headers, end)
 
 

@@ -6,6 +6,8 @@
 The contracts' response type and errors are re-exported for convenience.
 """
 
+import logging
+
 from lexigram.contracts.web import (
     ClientClosedError,
     Headers,
@@ -13,6 +15,7 @@ from lexigram.contracts.web import (
     HTTPClientError,
     HTTPConnectionError,
     HTTPDecodeError,
+    HTTPEventStreamError,
     HTTPInterceptorError,
     HttpResponse,
     HTTPRetryExhaustedError,
@@ -24,6 +27,7 @@ from lexigram.contracts.web import (
     HTTPUsageError,
     InvalidHeaderError,
     InvalidURLError,
+    RequestBody,
     RequestContext,
     ServerSentEvent,
     TimeoutPhase,
@@ -40,10 +44,14 @@ from lexigram.http._decoders import (
 )
 from lexigram.http._interceptors import InterceptorChain
 from lexigram.http._module import HTTPModule, HTTPProvider
+from lexigram.http._multipart import FileContent, FileInput, Multipart, Readable
 from lexigram.http._request import ParamsInput, RequestData
 from lexigram.http._retry import DefaultRetryPolicy
 from lexigram.http._stream import SSEReconnect, StreamContext, StreamResponse
 from lexigram.http._transport import AiohttpStreamingResponse, AiohttpTransport
+
+# Library practice: records go nowhere until the application configures logging.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",
@@ -54,12 +62,15 @@ __all__ = [
     "ClientClosedError",
     "ClientState",
     "DefaultRetryPolicy",
+    "FileContent",
+    "FileInput",
     "HTTPCircuitOpenError",
     "HTTPClient",
     "HTTPClientConfig",
     "HTTPClientError",
     "HTTPConnectionError",
     "HTTPDecodeError",
+    "HTTPEventStreamError",
     "HTTPInterceptorError",
     "HTTPModule",
     "HTTPProvider",
@@ -76,9 +87,12 @@ __all__ = [
     "InvalidHeaderError",
     "InvalidURLError",
     "LineDecoder",
+    "Multipart",
     "NDJSONDecoder",
     "ParamsInput",
     "PoolConfig",
+    "Readable",
+    "RequestBody",
     "RequestContext",
     "RequestData",
     "RetryConfig",

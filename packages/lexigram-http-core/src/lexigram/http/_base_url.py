@@ -456,6 +456,7 @@ class BaseURLHTTPClient:
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         reconnect: SSEReconnect | None = None,
+        sse: bool = False,
     ) -> StreamContext:
         """Stream the response of a request to ``path``: ``async with client.stream(...) as r``.
 
@@ -481,6 +482,7 @@ class BaseURLHTTPClient:
             max_line_bytes,
             max_event_bytes,
             reconnect,
+            sse=sse,
         )
 
     def _merge(self, headers: HeadersInput | None) -> Headers:

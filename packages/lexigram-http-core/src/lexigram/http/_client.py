@@ -20,6 +20,7 @@ from lexigram.contracts.resilience import (
 )
 from lexigram.contracts.web import (
     ClientClosedError,
+    Headers,
     HeadersInput,
     HTTPClientError,
     HTTPConnectionError,
@@ -39,6 +40,7 @@ from lexigram.http._interceptors import InterceptorChain
 from lexigram.http._observe import _log_error_response, _log_failure, _Observer
 from lexigram.http._request import ParamsInput, RequestData, _build, _copy
 from lexigram.http._retry import DefaultRetryPolicy
+from lexigram.http._shutdown import InFlight
 from lexigram.http._stream import (
     SSEReconnect,
     StreamContext,
@@ -108,6 +110,7 @@ class HTTPClient:
         "_config",
         "_default_timeout",
         "_direct",
+        "_inflight",
         "_observer",
         "_resilience",
         "_send",
@@ -153,6 +156,7 @@ class HTTPClient:
         self._sleep = sleep
         self._default_timeout = config.pool.timeout
         self._state = ClientState.UNOPENED
+        self._inflight = InFlight()
         # Fixed at construction, as everything it looks at.
         self._direct = (
             self._resilience is None
@@ -196,10 +200,16 @@ class HTTPClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the client and its transport; idempotent."""
+        """Close the client and its transport; idempotent.
+
+        Calls still in flight end with :class:`ClientClosedError` (queued for a connection,
+        waiting for headers, reading a body, or sleeping before a retry), and so do open
+        streams, at their next read or at once if a read is waiting.
+        """
         if self._state is ClientState.CLOSED:
             return
         self._state = ClientState.CLOSED
+        await self._inflight.close()
         await self._transport.aclose()
 
     def __repr__(self) -> str:
@@ -497,6 +507,7 @@ class HTTPClient:
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         reconnect: SSEReconnect | None = None,
+        sse: bool = False,
         **unexpected: Never,
     ) -> StreamContext:
         """Send a request and read the response body as it arrives.
@@ -519,7 +530,9 @@ class HTTPClient:
         phase ``idle``. ``max_line_bytes`` (1 MiB) bounds a line, ``max_event_bytes``
         (16 MiB) the data of one SSE event: past them, ``HTTPStreamLimitError``.
         ``reconnect=SSEReconnect(...)`` makes :meth:`StreamResponse.sse` reconnect with
-        ``Last-Event-ID`` when the stream drops, as an ``EventSource`` does.
+        ``Last-Event-ID`` when the stream drops, as an ``EventSource`` does. ``sse=True``
+        (implied by ``reconnect=``) says the request is for an event stream: it is sent with
+        ``Accept: text/event-stream`` and ``Cache-Control: no-cache`` unless already set.
 
         Response interceptors see the head of each attempt: an ``HttpResponse`` with the
         status and headers and an empty body (for a status >= 400, the first 64 KiB of the
@@ -543,6 +556,7 @@ class HTTPClient:
             max_line_bytes,
             max_event_bytes,
             reconnect,
+            sse=sse,
         )
 
     def _stream_context(
@@ -562,6 +576,8 @@ class HTTPClient:
         max_line_bytes: int,
         max_event_bytes: int,
         reconnect: SSEReconnect | None,
+        *,
+        sse: bool = False,
     ) -> StreamContext:
         # Options are checked here, so a bad one fails at the call, not on entry.
         if reconnect is not None and not isinstance(reconnect, SSEReconnect):
@@ -574,6 +590,7 @@ class HTTPClient:
             max_event_bytes=_check_limit(max_event_bytes, "max_event_bytes"),
             reconnect=reconnect,
             max_body_bytes=self._config.max_response_bytes,
+            sse=bool(sse) or reconnect is not None,
         )
         return StreamContext(
             functools.partial(
@@ -624,16 +641,27 @@ class HTTPClient:
             idempotency_key,
             extensions,
         )
+        if options.sse:
+            _event_stream_headers(context.headers)
         budget = self._default_timeout if timeout is None else _positive_timeout(timeout)
         started = self._clock()
         reopen = None
-        if options.reconnect is None:
-            opened = await self._stream_call(context, origin, budget, options)
-        else:
-            # Reconnections resend the request as built, so the first attempt gets a copy.
-            opened = await self._stream_call(_copy(context), origin, budget, options)
-            reopen = functools.partial(self._reopen_stream, context, origin, budget, options)
-        return StreamResponse(
+        inflight = self._inflight
+        task = inflight.enter()
+        try:
+            if options.reconnect is None:
+                opened = await self._stream_call(context, origin, budget, options)
+            else:
+                # Reconnections resend the request as built, so the first attempt gets a copy.
+                opened = await self._stream_call(_copy(context), origin, budget, options)
+                reopen = functools.partial(self._reopen_stream, context, origin, budget, options)
+        except asyncio.CancelledError:
+            if inflight.closed_by_us(task):
+                raise ClientClosedError(method=context.method, url=context.url) from None
+            raise
+        finally:
+            inflight.leave(task)
+        stream = StreamResponse(
             opened,
             options,
             request_method=context.method,
@@ -643,6 +671,12 @@ class HTTPClient:
             sleep=self._sleep,
             last_event_id=context.headers.get("Last-Event-ID"),
         )
+        if self._state is ClientState.CLOSED:
+            # Closed while the stream opened (after the call left the in-flight set).
+            await stream.aclose()
+            raise ClientClosedError(method=context.method, url=context.url)
+        inflight.add_stream(stream)
+        return stream
 
     async def _reopen_stream(
         self,
@@ -713,6 +747,8 @@ class HTTPClient:
             idempotency_key,
             extensions,
         )
+        inflight = self._inflight
+        task = inflight.enter()
         try:
             if self._direct:
                 # Nothing around the transport (no retry, breaker, interceptor or recorder):
@@ -731,6 +767,12 @@ class HTTPClient:
                 response = await self._call(context, origin)
         except (HTTPConnectionError, HTTPTimeoutError) as exc:
             return Err(exc)
+        except asyncio.CancelledError:
+            if inflight.closed_by_us(task):
+                raise ClientClosedError(method=context.method, url=context.url) from None
+            raise
+        finally:
+            inflight.leave(task)
         if response.status >= 400:
             return Err(HTTPStatusError(response=response))
         return Ok(response)
@@ -763,9 +805,18 @@ class HTTPClient:
             idempotency_key,
             extensions,
         )
-        if self._resilience is None and self._breaker is None:
-            return await _exchange(self, self._send, context)
-        return await self._call(context, origin)
+        inflight = self._inflight
+        task = inflight.enter()
+        try:
+            if self._resilience is None and self._breaker is None:
+                return await _exchange(self, self._send, context)
+            return await self._call(context, origin)
+        except asyncio.CancelledError:
+            if inflight.closed_by_us(task):
+                raise ClientClosedError(method=context.method, url=context.url) from None
+            raise
+        finally:
+            inflight.leave(task)
 
     def _call(self, context: RequestContext, origin: str) -> Awaitable[HttpResponse]:
         """The attempts of a prepared call, through the resilience machinery if any."""
@@ -810,6 +861,14 @@ class HTTPClient:
         )
         context.timeout = self._default_timeout if timeout is None else _positive_timeout(timeout)
         return context, origin
+
+
+def _event_stream_headers(headers: Headers) -> None:
+    """What an ``EventSource`` sends, unless the caller chose otherwise."""
+    if "accept" not in headers:
+        headers["Accept"] = "text/event-stream"
+    if "cache-control" not in headers:
+        headers["Cache-Control"] = "no-cache"
 
 
 def _chain(

@@ -586,12 +586,14 @@ class SSEDecoder:
         return size
 
     def flush(self) -> list[ServerSentEvent]:
-        """End of stream: an event without its closing empty line is discarded.
+        """End of stream: an event without its closing empty line is discarded, all of its
+        fields (``id`` included: the ID buffer goes back to the last dispatched ID).
 
         The decoder is then ready for another stream (a reconnection); :attr:`last_event_id`
         and :attr:`retry` carry over, as they do for an ``EventSource``.
         """
         self._splitter.flush()
+        self._id_buffer = self._last_id
         self._data = []
         self._size = 0
         self._type = ""

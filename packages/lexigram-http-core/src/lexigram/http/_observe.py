@@ -2,7 +2,12 @@
 
 Nothing here runs unless it is wanted: the client only builds an ``_Observer`` when a
 metrics recorder is given, and the log helpers are only called for failures and return
-before formatting anything when the logger is disabled for warnings.
+before formatting anything when the logger is disabled for their level.
+
+Log records read on their own with the default formatter (event, method, redacted URL,
+status or error, attempt); the same facts are in the record's ``extra`` fields for structured
+handlers. The package logger has a ``NullHandler`` (``lexigram.http.__init__``), so nothing
+is printed unless the application configures logging.
 """
 
 from __future__ import annotations
@@ -88,15 +93,27 @@ class _Observer:
 
 
 def _log_error_response(context: RequestContext, response: HttpResponse) -> None:
-    """Log ``http.client.error_response`` for an attempt answered with a status >= 400."""
-    if _logger.isEnabledFor(logging.WARNING):
-        _logger.warning(
+    """Log ``http.client.error_response`` for an attempt answered with a status >= 400.
+
+    A 4xx is an answer the caller handles (INFO); a 5xx is the server failing (WARNING).
+    """
+    status = response.status
+    level = logging.WARNING if status >= 500 else logging.INFO
+    if _logger.isEnabledFor(level):
+        url = redact_url(context.url)
+        _logger.log(
+            level,
+            "%s: %s %s answered %s (attempt %d)",
             _ERROR_RESPONSE,
+            context.method,
+            url,
+            f"{status} {response.reason}".rstrip(),
+            context.attempt,
             extra={
                 "event": _ERROR_RESPONSE,
                 "http_method": context.method,
-                "http_url": redact_url(context.url),
-                "http_status": response.status,
+                "http_url": url,
+                "http_status": status,
                 "attempt": context.attempt,
                 "elapsed": response.elapsed,
             },
@@ -112,15 +129,25 @@ def _log_failure(context: RequestContext, error: HTTPClientError) -> None:
     else:
         return
     if _logger.isEnabledFor(logging.WARNING):
+        url = redact_url(context.url)
+        # Messages of our errors carry redacted URLs only; never the request's headers.
+        text = str(error)
         extra: dict[str, object] = {
             "event": event,
             "http_method": context.method,
-            "http_url": redact_url(context.url),
+            "http_url": url,
             "attempt": context.attempt,
-            # Messages of our errors carry redacted URLs only; never the request's headers.
-            "error": str(error),
+            "error": text,
             "error_type": type(error).__name__,
         }
         if isinstance(error, HTTPTimeoutError):
             extra["timeout_phase"] = str(error.phase)
-        _logger.warning(event, extra=extra)
+        _logger.warning(
+            "%s: %s %s failed: %s (attempt %d)",
+            event,
+            context.method,
+            url,
+            text,
+            context.attempt,
+            extra=extra,
+        )

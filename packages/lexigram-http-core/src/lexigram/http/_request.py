@@ -14,6 +14,7 @@ from lexigram.contracts.web import (
     HeadersInput,
     HTTPUsageError,
     InvalidURLError,
+    RequestBody,
     RequestContext,
     redact_url,
 )
@@ -24,8 +25,9 @@ ParamsInput: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]]
 """Query parameters: a mapping (a list or tuple value repeats the name) or ``(name, value)``
 pairs. Values are sent as text: ``True``/``False`` as ``true``/``false``, ``None`` as empty."""
 
-RequestData: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]] | bytes | str
-"""``data=``: a mapping or pairs (form-encoded) or raw ``bytes`` / ``str`` (UTF-8)."""
+RequestData: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]] | bytes | str | RequestBody
+"""``data=``: a mapping or pairs (form-encoded), raw ``bytes`` / ``str`` (UTF-8), or a
+``RequestBody`` sent in chunks such as ``Multipart`` (file uploads)."""
 
 _JSON_ENCODER: Final = _jsonlib.JSONEncoder(
     ensure_ascii=False, allow_nan=False, separators=(",", ":")
@@ -156,7 +158,7 @@ def _params(params: ParamsInput) -> list[tuple[str, str]]:
 
 def _body(
     json: Any, data: RequestData | None, content: bytes | str | None, headers: Headers
-) -> bytes | None:
+) -> bytes | RequestBody | None:
     """Encode the one body argument given; set a default ``Content-Type`` for JSON and forms."""
     if json is not None:
         if data is not None or content is not None:
@@ -171,6 +173,8 @@ def _body(
             return bytes(data)
         if isinstance(data, str):
             return data.encode()
+        if isinstance(data, RequestBody):
+            return _streamed(data, headers)
         if "content-type" not in headers:
             headers["Content-Type"] = _FORM
         return urlencode(_params(data)).encode("ascii")
@@ -181,6 +185,17 @@ def _body(
     if isinstance(content, str):
         return content.encode()
     raise TypeError(f"content must be bytes or str, not {type(content).__name__}")
+
+
+def _streamed(body: RequestBody, headers: Headers) -> RequestBody:
+    """A body sent in chunks: its Content-Type (unless set) and, when known, Content-Length."""
+    content_type = body.content_type
+    if content_type is not None and "content-type" not in headers:
+        headers["Content-Type"] = content_type
+    length = body.length
+    if length is not None:
+        headers["Content-Length"] = str(length)
+    return body
 
 
 def _build(

@@ -20,6 +20,7 @@ from lexigram.contracts.web import (
     HTTPTimeoutError,
     RequestContext,
     TimeoutPhase,
+    redact_url,
 )
 from lexigram.http._config import RetryConfig
 
@@ -131,7 +132,12 @@ class DefaultRetryPolicy:
                 reason = str(status)
             if _logger.isEnabledFor(logging.DEBUG):
                 _logger.debug(
-                    "http.client.retry",
+                    "http.client.retry: %s %s attempt %d ended with %s; retrying in %.3fs",
+                    request.method,
+                    redact_url(request.url),
+                    attempt,
+                    reason,
+                    delay,
                     extra={
                         "http_method": request.method,
                         "attempt": attempt,

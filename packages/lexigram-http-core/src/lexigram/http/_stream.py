@@ -25,11 +25,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
 
 from lexigram.contracts.web import (
+    ClientClosedError,
     Headers,
     HTTPBodyTooLargeError,
     HTTPClientError,
     HTTPConnectionError,
     HTTPDecodeError,
+    HTTPEventStreamError,
     HttpResponse,
     HTTPStatusError,
     HTTPStreamLimitError,
@@ -66,9 +68,11 @@ class SSEReconnect:
     A failed reconnection (connection error, timeout) counts and waits again. It gives up
     after ``max_reconnects`` reconnections in a row without an event (an event resets the
     count), re-raising the last error, or ending quietly if the server had ended cleanly.
-    A 204 answer ends the events; another status of 400 or more raises ``HTTPStatusError``;
-    any other non-2xx answer ends them too. ``reconnect_on_end=False`` ends with the body
-    instead (only failures reconnect).
+    Only a 200 ``text/event-stream`` response is read as events (the ``EventSource`` rule),
+    the first one and every reconnection alike: a 204 answer ends the events quietly; a status
+    of 400 or more raises ``HTTPStatusError``; any other status or Content-Type raises
+    ``HTTPEventStreamError``, and nothing is reconnected. ``reconnect_on_end=False`` ends with
+    the body instead (only failures reconnect).
     """
 
     max_reconnects: int = 5
@@ -105,6 +109,7 @@ class _StreamOptions:
     max_event_bytes: int
     reconnect: SSEReconnect | None
     max_body_bytes: int
+    sse: bool = False
 
 
 class _Opened:
@@ -176,6 +181,13 @@ async def read_error_body(
             phase=TimeoutPhase.IDLE, timeout=idle, method=raw.method, url=raw.url
         ) from None
     return read, b"".join(read)[:ERROR_BODY_BYTES]
+
+
+def _is_event_stream(content_type: str | None) -> bool:
+    return (
+        content_type is not None
+        and content_type.partition(";")[0].strip().lower() == "text/event-stream"
+    )
 
 
 class _IdleWatch:
@@ -279,10 +291,12 @@ class StreamResponse:
         "_opened",
         "_options",
         "_pending",
+        "_reader",
         "_received",
         "_reconnects",
         "_reopen",
         "_request_method",
+        "_shut",
         "_sleep",
         "_started",
         "_watch",
@@ -320,6 +334,10 @@ class StreamResponse:
         self._consumed = False
         self._closed = False
         self._finished = False
+        # The client closing (see _shutdown): _shut[0] is set, and the task waiting in a read
+        # (or a reconnection) is cancelled; _shut[1] says that cancellation is still pending.
+        self._shut = [False, False]
+        self._reader: asyncio.Task[Any] | None = None
 
     # -- the head ---------------------------------------------------------------------------
 
@@ -459,38 +477,78 @@ class StreamResponse:
             chunks.append(chunk)
         return b"".join(chunks)
 
+    def _client_closed(self) -> None:
+        """The client is closing: end a waiting read now, and any later one, with
+        ``ClientClosedError``."""
+        shut = self._shut
+        if shut[0] or self._finished:
+            return
+        shut[0] = True
+        reader = self._reader
+        if reader is None:
+            return
+        try:
+            current = asyncio.current_task()
+        except RuntimeError:  # closed from a synchronous teardown
+            current = None
+        if reader is not current:
+            shut[1] = True
+            reader.cancel()
+
+    def _closed_error(self) -> ClientClosedError:
+        return ClientClosedError(method=self.method, url=self.url)
+
+    def _ours(self, task: asyncio.Task[Any] | None) -> bool:
+        """After a ``CancelledError`` in a read: was it only the client closing?"""
+        shut = self._shut
+        if task is None or not shut[1]:
+            return False
+        shut[1] = False
+        return task.uncancel() == 0
+
     async def _read(self) -> bytes:
         """The next chunk of the body, ``b""`` at its end; idle-bounded."""
         pending = self._pending
         if pending:
             chunk = pending.popleft()
         else:
+            if self._shut[0]:
+                raise self._closed_error()
+            # Kept for _client_closed(): the task to cancel if the client closes meanwhile.
+            self._reader = task = asyncio.current_task()
             watch = self._watch
-            while True:
-                if watch is None:
-                    try:
-                        chunk = await self._anext()
-                    except StopAsyncIteration:
-                        return b""
-                else:
-                    watch.begin()
-                    try:
-                        chunk = await self._anext()
-                    except StopAsyncIteration:
-                        return b""
-                    except asyncio.CancelledError:
-                        if watch.expired():
-                            raise HTTPTimeoutError(
-                                phase=TimeoutPhase.IDLE,
-                                timeout=watch.timeout,
-                                method=self.method,
-                                url=self.url,
-                            ) from None
-                        raise
-                    finally:
-                        watch.end()
-                if chunk:
-                    break
+            try:
+                while True:
+                    if watch is None:
+                        try:
+                            chunk = await self._anext()
+                        except StopAsyncIteration:
+                            return b""
+                    else:
+                        watch.begin()
+                        try:
+                            chunk = await self._anext()
+                        except StopAsyncIteration:
+                            return b""
+                        except asyncio.CancelledError:
+                            if watch.expired():
+                                raise HTTPTimeoutError(
+                                    phase=TimeoutPhase.IDLE,
+                                    timeout=watch.timeout,
+                                    method=self.method,
+                                    url=self.url,
+                                ) from None
+                            raise
+                        finally:
+                            watch.end()
+                    if chunk:
+                        break
+            except asyncio.CancelledError:
+                if self._ours(task):
+                    raise self._closed_error() from None
+                raise
+            finally:
+                self._reader = None
         self._received += len(chunk)
         if self._first_byte:
             self._first_byte = False
@@ -498,6 +556,20 @@ class StreamResponse:
             if observer is not None:
                 observer.stream_ttfb(self._request_method, observer.elapsed(self._started))
         return chunk
+
+    async def _closable(self, awaitable: Awaitable[Any]) -> Any:
+        """Await ``awaitable`` (a reconnection wait) so that the client closing ends it."""
+        if self._shut[0]:
+            raise self._closed_error()
+        self._reader = task = asyncio.current_task()
+        try:
+            return await awaitable
+        except asyncio.CancelledError:
+            if self._ours(task):
+                raise self._closed_error() from None
+            raise
+        finally:
+            self._reader = None
 
     async def _chunks(self) -> AsyncIterator[bytes]:
         read = self._read
@@ -549,9 +621,9 @@ class StreamResponse:
                         if error is not None:
                             raise error
                         return
-                    await self._sleep(reconnect.delay(decoder.retry))
+                    await self._closable(self._sleep(reconnect.delay(decoder.retry)))
                     try:
-                        await self._switch(decoder.last_event_id)
+                        await self._closable(self._switch(decoder.last_event_id))
                     except (HTTPConnectionError, HTTPTimeoutError) as exc:
                         error = exc
                         continue
@@ -564,11 +636,23 @@ class StreamResponse:
             await self._finish()
 
     def _usable(self) -> bool:
-        """For a reconnecting SSE stream: go on reading this response? (EventSource rules)"""
-        status = self._opened.head.status
+        """For a reconnecting SSE stream: go on reading this response? (EventSource rules)
+
+        Only a 200 ``text/event-stream`` response is an event stream; 204 means "stop" and
+        ends the events quietly; anything else ends them with an error.
+        """
+        head = self._opened.head
+        status = head.status
         if status >= 400:
-            raise HTTPStatusError(response=self._opened.head)
-        return 200 <= status < 300 and status != 204
+            raise HTTPStatusError(response=head)
+        if status == 204:
+            return False
+        content_type = head.headers.get("Content-Type")
+        if status != 200 or not _is_event_stream(content_type):
+            raise HTTPEventStreamError(
+                status=status, content_type=content_type, method=head.method, url=head.url
+            )
+        return True
 
     async def _switch(self, last_event_id: str | None) -> None:
         reopen = self._reopen

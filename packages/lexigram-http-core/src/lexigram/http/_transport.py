@@ -50,6 +50,7 @@ from lexigram.contracts.web import (
     HTTPTimeoutError,
     HTTPUsageError,
     InvalidURLError,
+    RequestBody,
     RequestContext,
     TimeoutPhase,
     redact_url,
@@ -57,6 +58,7 @@ from lexigram.contracts.web import (
 from lexigram.http._config import HTTPClientConfig, TLSConfig
 from lexigram.http._connector import make_connector, waiting_for_pool_slot
 from lexigram.http._deadline import Deadline, DeadlineTimer
+from lexigram.http._encoding import decode_error
 
 if TYPE_CHECKING:
     from netrc import netrc
@@ -155,15 +157,27 @@ def _response_headers(raw: CIMultiDictProxy[str]) -> Headers:
     # validation (a few regex runs per header: the largest cost of building a response).
     # Names come as multidict ``istr``; str() keeps that type from escaping to callers.
     store = {name.lower(): (str(name), value) for name, value in raw.items()}
+    lines: dict[str, list[str]] | None = None
     if len(store) != len(raw):
-        # Repeated names: join them with ", " under the first spelling, as Headers.add does.
+        # Repeated names: join them with ", " under the first spelling, as Headers.add does,
+        # and keep each field line for Headers.get_list (Set-Cookie).
         store = {}
+        lines = {}
         for name, value in raw.items():
             lower = name.lower()
             seen = store.get(lower)
-            store[lower] = (str(name), value) if seen is None else (seen[0], f"{seen[1]}, {value}")
+            if seen is None:
+                store[lower] = (str(name), value)
+            else:
+                store[lower] = (seen[0], f"{seen[1]}, {value}")
+                values = lines.get(lower)
+                if values is None:
+                    lines[lower] = [seen[1], value]
+                else:
+                    values.append(value)
     headers = Headers.__new__(Headers)
     headers._store = store
+    headers._lines = lines
     headers._readonly = True
     return headers
 
@@ -233,6 +247,9 @@ def _map_error(
     if isinstance(exc, aiohttp.TooManyRedirects):
         return HTTPClientError(f"too many redirects{_for(method, url)}", method=method, url=url)
     if isinstance(exc, (aiohttp.ClientError, OSError)):
+        undecodable = decode_error(exc, method, url)
+        if undecodable is not None:
+            return undecodable
         return HTTPConnectionError(
             f"connection failed ({_describe(exc)}){_for(method, url)}", method=method, url=url
         )
@@ -271,6 +288,30 @@ async def _read_capped(resp: aiohttp.ClientResponse, limit: int, method: str, ur
         raise
     resp.release()
     return b"".join(chunks)
+
+
+def _chunked(body: bytes | RequestBody) -> Any:
+    """What aiohttp sends for a body given in chunks: an async iterable (its headers, such
+    as Content-Length, were set when the request was built)."""
+    return body.chunks() if isinstance(body, RequestBody) else body
+
+
+def _not_cancelled() -> bool:
+    """Whether a ``CancelledError`` came from inside (a cancelled future), not the task."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() == 0
+
+
+def _one_request_per_attempt(session: aiohttp.ClientSession) -> None:
+    """Turn off aiohttp's silent resend of idempotent requests (3.9+).
+
+    ``ClientSession._request`` sends an idempotent request a second time when the connection
+    is reset or closed before the response headers; an attempt of ours would then be two
+    requests the retry policy, breaker, metrics and logs never see. aiohttp's own test client
+    flips the same private switch; a version without it simply has no such resend.
+    """
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
 
 
 class AiohttpTransport:
@@ -368,6 +409,7 @@ class AiohttpTransport:
             else aiohttp.DummyCookieJar(),
             headers=None if config.user_agent is None else {"User-Agent": config.user_agent},
         )
+        _one_request_per_attempt(session)
         self._state = _State.OPENED
         return session
 
@@ -417,7 +459,7 @@ class AiohttpTransport:
             url,
             params=context.params or None,
             headers=headers,
-            data=context.body,
+            data=body if (body := context.body) is None or type(body) is bytes else _chunked(body),
             allow_redirects=context.allow_redirects,
             proxy=proxy,
             proxy_headers=proxy_headers,
@@ -434,6 +476,9 @@ class AiohttpTransport:
         if isinstance(exc, asyncio.CancelledError):
             if deadline is not None and deadline.stop():
                 return _deadline_error(method, url, context.timeout)
+            if self._state is _State.CLOSED and _not_cancelled():
+                # Queued for a pool slot when the session closed: aiohttp cancels the wait.
+                return ClientClosedError(method=method, url=url)
             return None
         expired = deadline is not None and deadline.stop()
         if not isinstance(exc, Exception):
@@ -677,6 +722,9 @@ class AiohttpStreamingResponse:
                 url=self._url,
             )
         if isinstance(exc, (aiohttp.ClientError, OSError)):
+            undecodable = decode_error(exc, self._method, self._url)
+            if undecodable is not None:
+                return undecodable
             return HTTPStreamDisconnectedError(
                 f"stream disconnected after {count} bytes ({_describe(exc)})"
                 f"{_for(self._method, self._url)}",

@@ -8,6 +8,8 @@ contracts of ``lexigram.contracts.resilience``, so the HTTP client runs it uncha
 :class:`FakeClock` runs retries and breaker breaks in no real time.
 """
 
+import logging
+
 from lexigram.resilience._budget import RetryBudget
 from lexigram.resilience._bulkhead import Bulkhead
 from lexigram.resilience._circuit import (
@@ -45,6 +47,9 @@ from lexigram.resilience._retry import RetryPolicy, parse_retry_after
 from lexigram.resilience._strategy import Clock, NextStage, ResilienceStrategy, Sleep
 from lexigram.resilience._testing import FakeClock
 from lexigram.resilience._timeout import AttemptTimeout, TotalTimeout
+
+# Library practice: records go nowhere until the application configures logging.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "DEFAULT_BREAKER_NAME",

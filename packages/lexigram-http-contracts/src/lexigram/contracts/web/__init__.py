@@ -4,6 +4,7 @@ Zero dependencies: domain code depends on these and installs nothing else. The
 implementations live in ``lexigram.http`` (lexigram-http-core).
 """
 
+from lexigram.contracts.web._body import RequestBody
 from lexigram.contracts.web._errors import (
     ClientClosedError,
     HTTPBodyTooLargeError,
@@ -12,6 +13,7 @@ from lexigram.contracts.web._errors import (
     HTTPClientError,
     HTTPConnectionError,
     HTTPDecodeError,
+    HTTPEventStreamError,
     HTTPInterceptorError,
     HTTPRateLimitedError,
     HTTPRejectedError,
@@ -58,6 +60,7 @@ __all__ = [
     "HTTPClientProtocol",
     "HTTPConnectionError",
     "HTTPDecodeError",
+    "HTTPEventStreamError",
     "HTTPInterceptorError",
     "HTTPRateLimitedError",
     "HTTPRejectedError",
@@ -77,6 +80,7 @@ __all__ = [
     "InvalidHeaderError",
     "InvalidURLError",
     "Redactor",
+    "RequestBody",
     "RequestContext",
     "ServerSentEvent",
     "StreamingResponseProtocol",

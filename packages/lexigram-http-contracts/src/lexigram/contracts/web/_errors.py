@@ -14,7 +14,8 @@ HTTPClientError(Exception)               message, method, url (redacted)
 ├── HTTPInterceptorError                 interceptor, phase (chained from the cause)
 ├── HTTPDecodeError (+ValueError)        what, line, position
 ├── HTTPStreamError                      streaming protocol errors
-│   └── HTTPStreamLimitError             limit_name, limit
+│   ├── HTTPStreamLimitError             limit_name, limit
+│   └── HTTPEventStreamError             status, content_type (not an event stream)
 ├── HTTPBodyTooLargeError                limit
 └── HTTPUsageError                       programming errors
     ├── InvalidURLError (+ValueError)
@@ -49,6 +50,7 @@ __all__ = [
     "HTTPClientError",
     "HTTPConnectionError",
     "HTTPDecodeError",
+    "HTTPEventStreamError",
     "HTTPInterceptorError",
     "HTTPRateLimitedError",
     "HTTPRejectedError",
@@ -416,6 +418,35 @@ class HTTPStreamLimitError(HTTPStreamError):
     def _default_message(self) -> str:
         name = f" {self.limit_name}" if self.limit_name else ""
         return f"stream exceeded{name} ({self.limit} bytes){_target(self.method, self.url)}"
+
+
+class HTTPEventStreamError(HTTPStreamError):
+    """A response that should open an event stream is not one: its ``status`` is not 200 or
+    its ``content_type`` is not ``text/event-stream`` (the ``EventSource`` rule); reconnecting
+    stops there."""
+
+    status: int
+    content_type: str | None
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        status: int = 0,
+        content_type: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.status = status
+        self.content_type = content_type
+        super().__init__(message, method=method, url=url)
+
+    def _default_message(self) -> str:
+        kind = self.content_type if self.content_type is not None else "no Content-Type"
+        return (
+            f"not an event stream: HTTP {self.status} with {kind}"
+            f"{_target(self.method, self.url)} (expected 200 text/event-stream)"
+        )
 
 
 class HTTPBodyTooLargeError(HTTPClientError):

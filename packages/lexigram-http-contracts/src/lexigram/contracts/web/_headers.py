@@ -53,24 +53,33 @@ class Headers(MutableMapping[str, str]):
     :class:`InvalidHeaderError` is raised: header injection is refused where headers are built.
     Setting an existing name (in any case) replaces its value in place and keeps the newest
     spelling of the name (as httpx and requests do). Repeated names in iterable input are
-    combined with ``", "`` under the first spelling (see :meth:`add`).
+    combined with ``", "`` under the first spelling (see :meth:`add`); :meth:`get_list` still
+    returns each field line on its own (``Set-Cookie`` values cannot be split at commas), and
+    :meth:`multi_items` every ``(name, value)`` line in order of arrival.
 
     ``Headers(..., readonly=True)`` (as on ``HttpResponse.headers``) raises ``TypeError`` on any
     mutation; :meth:`copy` returns a mutable copy. The repr hides sensitive values.
     """
 
-    __slots__ = ("_readonly", "_store")
+    __slots__ = ("_lines", "_readonly", "_store")
 
     _store: dict[str, tuple[str, str]]
     _readonly: bool
+    # Only for names that came in more than one field line: lower name -> each line's value.
+    # Fast constructors (transports) may leave the slot unset when no name repeats.
+    _lines: dict[str, list[str]] | None
 
     def __init__(self, headers: HeadersInput | None = None, *, readonly: bool = False) -> None:
         self._readonly = False
+        self._lines = None
         if headers is None:
             self._store = {}
         elif isinstance(headers, Headers):
             # Already validated: copy the store instead of re-checking every pair.
             self._store = dict(headers._store)
+            lines = headers._multi()
+            if lines:
+                self._lines = {name: list(values) for name, values in lines.items()}
         else:
             self._store = {}
             pairs = headers.items() if isinstance(headers, Mapping) else headers
@@ -104,10 +113,26 @@ class Headers(MutableMapping[str, str]):
         if type(value) is not str or "\r" in value or "\n" in value or "\x00" in value:
             _check_value(name, value)
         self._store[lower] = (name, value)
+        try:  # inlined _multi(): this is on the path of every header set
+            lines = self._lines
+        except AttributeError:
+            return
+        if lines:
+            lines.pop(lower, None)
 
     def __delitem__(self, name: str) -> None:
         self._check_writable()
-        del self._store[name.lower()]
+        lower = name.lower()
+        del self._store[lower]
+        lines = self._multi()
+        if lines:
+            lines.pop(lower, None)
+
+    def _multi(self) -> dict[str, list[str]] | None:
+        try:
+            return self._lines
+        except AttributeError:
+            return None
 
     def __iter__(self) -> Iterator[str]:
         return (name for name, _ in self._store.values())
@@ -132,12 +157,50 @@ class Headers(MutableMapping[str, str]):
     def add(self, name: str, value: str) -> None:
         """Add a value, joining it to an existing one with ``", "`` (RFC 9110 §5.3)."""
         _check_name(name)
-        existing = self._store.get(name.lower())
+        lower = name.lower()
+        existing = self._store.get(lower)
         if existing is None:
             self[name] = value
         else:
+            lines = self._multi()
+            values = None if lines is None else lines.get(lower)
+            values = [existing[1]] if values is None else values
             # Appending keeps the spelling the header was first given.
             self[existing[0]] = f"{existing[1]}, {value}"
+            values.append(f"{value}")
+            lines = self._multi()
+            if lines is None:
+                lines = self._lines = {}
+            lines[lower] = values
+
+    def get_list(self, name: str) -> list[str]:
+        """Every value of ``name`` (any case), one per field line as received; ``[]`` if absent.
+
+        Unlike ``headers[name]`` (the lines joined with ``", "``), this keeps values that
+        contain commas intact, e.g. each ``Set-Cookie``.
+        """
+        lower = name.lower()
+        lines = self._multi()
+        if lines:
+            values = lines.get(lower)
+            if values is not None:
+                return list(values)
+        item = self._store.get(lower)
+        return [] if item is None else [item[1]]
+
+    def multi_items(self) -> list[tuple[str, str]]:
+        """Every ``(name, value)`` field line, a repeated name once per line."""
+        lines = self._multi()
+        if not lines:
+            return list(self._store.values())
+        items: list[tuple[str, str]] = []
+        for lower, (name, value) in self._store.items():
+            values = lines.get(lower)
+            if values is None:
+                items.append((name, value))
+            else:
+                items.extend((name, line) for line in values)
+        return items
 
     def copy(self) -> Headers:
         """Return a mutable copy."""
@@ -164,7 +227,7 @@ class Headers(MutableMapping[str, str]):
         return f"Headers({redact_headers(self)!r}{flag})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_headers, (list(self.items()), self._readonly))
+        return (_rebuild_headers, (self.multi_items(), self._readonly))
 
 
 def _rebuild_headers(items: list[tuple[str, str]], readonly: bool) -> Headers:

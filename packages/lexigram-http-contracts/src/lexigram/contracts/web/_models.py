@@ -10,6 +10,7 @@ from http import HTTPStatus
 from typing import Any, Final, NoReturn, Self
 from urllib.parse import urlsplit
 
+from lexigram.contracts.web._body import RequestBody
 from lexigram.contracts.web._errors import HTTPDecodeError, HTTPStatusError
 from lexigram.contracts.web._headers import Headers, HeadersInput
 from lexigram.contracts.web._redaction import _DEFAULT_REDACTOR, redact_url
@@ -374,7 +375,7 @@ class RequestContext:
     url: str
     headers: Headers = field(default_factory=Headers)
     params: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes | None = None
+    body: bytes | RequestBody | None = None
     timeout: float | None = None
     attempt: int = 1
     extensions: dict[str, Any] = field(default_factory=dict)
@@ -386,7 +387,16 @@ class RequestContext:
 
     @property
     def is_idempotent(self) -> bool:
-        """Whether a retry is safe: an idempotent method, or an idempotency key is present."""
+        """Whether a retry is safe: an idempotent method, or an idempotency key is present,
+        and a body that can be sent again (see ``RequestBody.replayable``)."""
+        body = self.body
+        if (
+            body is not None
+            and type(body) is not bytes
+            and isinstance(body, RequestBody)
+            and not body.replayable
+        ):
+            return False
         return (
             self.method.upper() in _IDEMPOTENT_METHODS
             or self.idempotency_key is not None
@@ -420,10 +430,14 @@ class RequestContext:
             (name, "[REDACTED]" if _DEFAULT_REDACTOR.is_sensitive_query_param(name) else value)
             for name, value in self.params
         ]
-        body = "None" if self.body is None else f"<{len(self.body)} bytes>"
+        body = self.body
+        if isinstance(body, RequestBody):
+            shown = f"<{type(body).__name__}, {body.length} bytes>"
+        else:
+            shown = "None" if body is None else f"<{len(body)} bytes>"
         return (
             f"RequestContext(method={self.method!r}, url={redact_url(self.url)!r}, "
-            f"headers={self.headers!r}, params={params!r}, body={body}, "
+            f"headers={self.headers!r}, params={params!r}, body={shown}, "
             f"timeout={self.timeout!r}, attempt={self.attempt!r}, "
             f"extensions={sorted(self.extensions)!r}, allow_redirects={self.allow_redirects!r}, "
             f"idempotency_key={self.idempotency_key!r})"

@@ -19,6 +19,7 @@ from lexigram.contracts.web import (
     HTTPStatusError,
     HTTPTimeoutError,
     InvalidURLError,
+    RequestBody,
     RequestContext,
     redact_url,
 )
@@ -29,7 +30,7 @@ from lexigram.testing.http._router import CallList, Router
 __all__ = ["FakeHTTPClient"]
 
 Params: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]]
-Data: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]] | bytes | str
+Data: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]] | bytes | str | RequestBody
 
 _JSON_ENCODER: Final = _jsonlib.JSONEncoder(
     ensure_ascii=False, allow_nan=False, separators=(",", ":")
@@ -49,7 +50,7 @@ def _pairs(params: Params) -> list[tuple[str, str]]:
 
 def _body(
     json: Any, data: Data | None, content: bytes | str | None, headers: Headers
-) -> bytes | None:
+) -> bytes | RequestBody | None:
     """The body as ``HTTPClient`` serialises it (same encoder, same default Content-Type)."""
     if sum(value is not None for value in (json, data, content)) > 1:
         raise TypeError("pass at most one of json=, data= and content=")
@@ -58,6 +59,13 @@ def _body(
         return _JSON_ENCODER.encode(json).encode()
     if isinstance(data, bytes | str):
         return data.encode() if isinstance(data, str) else data
+    if isinstance(data, RequestBody):
+        # Sent in chunks (``Multipart``): the router reads it into bytes before matching.
+        if data.content_type is not None:
+            headers.setdefault("Content-Type", data.content_type)
+        if data.length is not None:
+            headers["Content-Length"] = str(data.length)
+        return data
     if data is not None:
         headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
         return urlencode(_pairs(data)).encode("ascii")

@@ -26,9 +26,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeAlias
 from urllib.parse import parse_qsl, urlsplit
 
-from lexigram.contracts.web import Headers, Redactor, RequestContext, redact_url
+from lexigram.contracts.web import Headers, Redactor, RequestBody, RequestContext, redact_url
 
 __all__ = ["ANY", "MISSING", "Check", "JSONPattern", "Matcher", "RequestView", "param_text"]
+
+
+def body_bytes(body: bytes | RequestBody | None) -> bytes | None:
+    """The request body as bytes (a ``RequestBody`` is read by the router before matching)."""
+    return None if isinstance(body, RequestBody) else body
+
 
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _PLACEHOLDER: Final = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::(path))?\}")
@@ -155,7 +161,7 @@ class RequestView:
             *context.params,
         ]
         self.headers: Headers = context.headers
-        self.body = context.body
+        self.body = body_bytes(context.body)
         self._json: Any = MISSING
         self._parsed = False
 

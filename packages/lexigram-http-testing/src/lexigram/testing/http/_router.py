@@ -8,6 +8,7 @@ route says ``pass_through()``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -21,6 +22,7 @@ from lexigram.contracts.web import (
     HTTPStreamDisconnectedError,
     HTTPTimeoutError,
     HTTPTransportProtocol,
+    RequestBody,
     RequestContext,
     StreamingResponseProtocol,
     TimeoutPhase,
@@ -45,6 +47,7 @@ from lexigram.testing.http._matching import (
     JSONPattern,
     Matcher,
     RequestView,
+    body_bytes,
     describe_body,
 )
 from lexigram.testing.http._streaming import MockStreamingResponse
@@ -60,6 +63,14 @@ def full_url(context: RequestContext) -> str:
         return context.url
     separator = "&" if "?" in context.url else "?"
     return f"{context.url}{separator}{urlencode(context.params)}"
+
+
+async def _read_body(context: RequestContext) -> RequestContext:
+    """``context`` with a body given in chunks (``Multipart``) read into bytes, as a server
+    would receive it, so routes match and calls record the bytes."""
+    body = context.body
+    assert isinstance(body, RequestBody)
+    return dataclasses.replace(context, body=await body.read())
 
 
 def snapshot(context: RequestContext) -> RequestContext:
@@ -122,12 +133,12 @@ class Call:
     @property
     def body(self) -> bytes | None:
         """The serialised request body."""
-        return self.request.body
+        return body_bytes(self.request.body)
 
     @property
     def json(self) -> Any:
         """The request body parsed as JSON (``None`` without a body)."""
-        return HttpResponse(200, body=self.request.body or b"").json
+        return HttpResponse(200, body=body_bytes(self.request.body) or b"").json
 
     @property
     def attempt(self) -> int:
@@ -560,12 +571,16 @@ class Router:
 
     async def handle(self, context: RequestContext) -> HttpResponse:
         """Answer ``context`` with a complete response (what ``MockTransport.send`` does)."""
+        if isinstance(context.body, RequestBody):
+            context = await _read_body(context)
         result = await self._dispatch(context, stream=False)
         assert isinstance(result, HttpResponse)
         return result
 
     async def handle_stream(self, context: RequestContext) -> StreamingResponseProtocol:
         """Answer ``context`` with a streaming response (``MockTransport.send_stream``)."""
+        if isinstance(context.body, RequestBody):
+            context = await _read_body(context)
         result = await self._dispatch(context, stream=True)
         assert not isinstance(result, HttpResponse)
         return result
@@ -599,7 +614,7 @@ class Router:
         lines = [
             f"no route matches {request.method} {redact_url(full_url(request))}",
             f"  headers: {redact_headers(request.headers)}",
-            f"  body: {describe_body(request.body, request.headers)}",
+            f"  body: {describe_body(body_bytes(request.body), request.headers)}",
         ]
         closest: Route | None = None
         differences: tuple[str, ...] = ()
