@@ -21,9 +21,11 @@ from lexigram.contracts.resilience import (
 from lexigram.contracts.web import (
     ClientClosedError,
     HeadersInput,
+    HTTPBlockedAddressError,
     HTTPClientError,
     HTTPConnectionError,
     HTTPInterceptorError,
+    HTTPRedirectError,
     HttpResponse,
     HTTPStatusError,
     HTTPTimeoutError,
@@ -53,6 +55,14 @@ from lexigram.result import Err, Ok, Result
 
 __all__ = ["ClientState", "HTTPClient"]
 
+# What the verbs return in Err (besides HTTPStatusError): the remote side's doing.
+_RETURNED_ERRORS = (
+    HTTPConnectionError,
+    HTTPTimeoutError,
+    HTTPRedirectError,
+    HTTPBlockedAddressError,
+)
+
 
 class ClientState(enum.Enum):
     """Lifecycle of a client: it opens on first use (or ``async with``) and closes once."""
@@ -80,7 +90,9 @@ class HTTPClient:
 
     Implements ``HTTPClientProtocol``. A status below 400 is ``Ok(response)``; 4xx/5xx are
     ``Err(HTTPStatusError)``; connection failures and timeouts are ``Err(HTTPConnectionError)``
-    / ``Err(HTTPTimeoutError)``. Raised instead: ``HTTPCircuitOpenError``,
+    / ``Err(HTTPTimeoutError)``; a redirect that cannot be followed (a loop, an invalid
+    ``Location``) is ``Err(HTTPRedirectError)``, an address refused by the SSRF guard
+    ``Err(HTTPBlockedAddressError)``. Raised instead: ``HTTPCircuitOpenError``,
     ``HTTPRetryExhaustedError``, load-shedding rejections (``HTTPRejectedError``),
     ``HTTPInterceptorError`` (an interceptor is code of yours that failed, not the network),
     usage errors (``InvalidURLError``, ``InvalidHeaderError``, ``ClientClosedError``,
@@ -729,7 +741,7 @@ class HTTPClient:
                 response = await _exchange(self, self._send, context)
             else:
                 response = await self._call(context, origin)
-        except (HTTPConnectionError, HTTPTimeoutError) as exc:
+        except _RETURNED_ERRORS as exc:
             return Err(exc)
         if response.status >= 400:
             return Err(HTTPStatusError(response=response))

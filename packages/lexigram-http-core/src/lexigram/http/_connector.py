@@ -105,10 +105,26 @@ class LimitedConnector(PoolConnector):
         return len(alive)
 
 
-def make_connector(*, max_keepalive: int, limit_per_host: int, **kwargs: Any) -> PoolConnector:
+def make_connector(
+    *,
+    max_keepalive: int,
+    limit_per_host: int,
+    allow_private_networks: bool = True,
+    **kwargs: Any,
+) -> PoolConnector:
     """The connector for a pool: :class:`LimitedConnector` only when the keep-alive cap can
-    bind (``max_keepalive < limit_per_host``), else a plain :class:`PoolConnector`."""
-    if max_keepalive < limit_per_host:
+    bind (``max_keepalive < limit_per_host``), else a plain :class:`PoolConnector`; the
+    guarded variants (``lexigram.http._ssrf``) when private networks are not allowed."""
+    limited = max_keepalive < limit_per_host
+    if not allow_private_networks:
+        from lexigram.http._ssrf import GuardedLimitedConnector, GuardedPoolConnector
+
+        if limited:
+            return GuardedLimitedConnector(
+                max_keepalive=max_keepalive, limit_per_host=limit_per_host, **kwargs
+            )
+        return GuardedPoolConnector(limit_per_host=limit_per_host, **kwargs)
+    if limited:
         return LimitedConnector(
             max_keepalive=max_keepalive, limit_per_host=limit_per_host, **kwargs
         )

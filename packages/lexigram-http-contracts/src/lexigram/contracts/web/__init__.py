@@ -6,6 +6,7 @@ implementations live in ``lexigram.http`` (lexigram-http-core).
 
 from lexigram.contracts.web._errors import (
     ClientClosedError,
+    HTTPBlockedAddressError,
     HTTPBodyTooLargeError,
     HTTPBulkheadFullError,
     HTTPCircuitOpenError,
@@ -14,6 +15,7 @@ from lexigram.contracts.web._errors import (
     HTTPDecodeError,
     HTTPInterceptorError,
     HTTPRateLimitedError,
+    HTTPRedirectError,
     HTTPRejectedError,
     HTTPRetryExhaustedError,
     HTTPStatusError,
@@ -51,6 +53,7 @@ __all__ = [
     "SENSITIVE_HEADERS",
     "SENSITIVE_QUERY_PARAMS",
     "ClientClosedError",
+    "HTTPBlockedAddressError",
     "HTTPBodyTooLargeError",
     "HTTPBulkheadFullError",
     "HTTPCircuitOpenError",
@@ -60,6 +63,7 @@ __all__ = [
     "HTTPDecodeError",
     "HTTPInterceptorError",
     "HTTPRateLimitedError",
+    "HTTPRedirectError",
     "HTTPRejectedError",
     "HTTPRetryExhaustedError",
     "HTTPStatusError",
