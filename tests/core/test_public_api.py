@@ -28,11 +28,13 @@ API_MODULES = [
 # Re-exported from lexigram.contracts.web for convenience (httpx-style: one import).
 FROM_CONTRACTS = {
     "ClientClosedError",
+    "HTTPBlockedAddressError",
     "HTTPCircuitOpenError",
     "HTTPClientError",
     "HTTPConnectionError",
     "HTTPDecodeError",
     "HTTPInterceptorError",
+    "HTTPRedirectError",
     "HTTPRetryExhaustedError",
     "HTTPStatusError",
     "HTTPStreamDisconnectedError",

@@ -15,7 +15,7 @@ refused address refuses the name.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lexigram.http._connector import LimitedConnector, PoolConnector
@@ -51,7 +51,9 @@ def is_public(address: str) -> bool:
 
 
 class _Guard:
-    """Connector mixin: refuse hosts that resolve to a non-public address."""
+    """Connector mixin: refuse hosts that resolve to an address ``address_allowed`` refuses."""
+
+    _address_allowed: Callable[[str], bool]
 
     async def _resolve_host(
         self, host: str, port: int, traces: Sequence[Trace] | None = None
@@ -60,7 +62,7 @@ class _Guard:
             host, port, traces=traces
         )
         for result in resolved:
-            if not is_public(result["host"]):
+            if not self._address_allowed(result["host"]):
                 raise BlockedAddress(host, result["host"])
         return resolved
 
@@ -68,12 +70,14 @@ class _Guard:
 class GuardedPoolConnector(_Guard, PoolConnector):
     """A :class:`PoolConnector` with the SSRF guard."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, address_allowed: Callable[[str], bool], **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._address_allowed = address_allowed
 
 
 class GuardedLimitedConnector(_Guard, LimitedConnector):
     """A :class:`LimitedConnector` with the SSRF guard."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, address_allowed: Callable[[str], bool], **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._address_allowed = address_allowed

@@ -292,10 +292,13 @@ class AiohttpTransport:
     the network (pool limits, keep-alive cap, DNS cache, proxy, ``trust_env``, cookies,
     timeouts, body cap, TLS, ``User-Agent``). The aiohttp session is created on the first send,
     inside the running loop; :meth:`aclose` closes it and is idempotent, after which sending
-    raises :class:`ClientClosedError`. ``resolver`` replaces DNS resolution (tests).
+    raises :class:`ClientClosedError`. ``resolver`` replaces DNS resolution (tests);
+    ``address_allowed`` replaces the SSRF guard's test of a resolved address (tests; used only
+    when ``allow_private_networks`` is false).
     """
 
     __slots__ = (
+        "_address_allowed",
         "_config",
         "_deadlines",
         "_env_proxies",
@@ -317,9 +320,11 @@ class AiohttpTransport:
         config: HTTPClientConfig | None = None,
         *,
         resolver: AbstractResolver | None = None,
+        address_allowed: Callable[[str], bool] | None = None,
     ) -> None:
         self._config = config = config if config is not None else HTTPClientConfig()
         self._resolver = resolver
+        self._address_allowed = address_allowed
         self._session: aiohttp.ClientSession | None = None
         self._state = _State.UNOPENED
         self._ssl = _ssl_setting(config.tls)
@@ -367,6 +372,7 @@ class AiohttpTransport:
             resolver=self._resolver,
             ssl=self._ssl,
             allow_private_networks=config.allow_private_networks,
+            address_allowed=self._address_allowed,
         )
         self._deadlines = DeadlineTimer(asyncio.get_running_loop())
         if config.trust_env:
