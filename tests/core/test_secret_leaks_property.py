@@ -150,8 +150,8 @@ async def _scenario(plan: Plan) -> list[Any]:
     async def no_sleep(delay: float) -> None:
         return None
 
-    retry = RetryConfig(max_attempts=2) if plan.mode == "retry-exhausted" else None
-    config = HTTPClientConfig(trust_env=False, **({"retry": retry} if retry else {}))
+    retry = RetryConfig(max_attempts=2 if plan.mode == "retry-exhausted" else 1)
+    config = HTTPClientConfig(trust_env=False, retry=retry)
     found: list[Any] = []
     async with LocalServer(extra_routes=routes) as server:
         path = {
