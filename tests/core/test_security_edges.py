@@ -535,7 +535,7 @@ def test_config_repr_and_str_hide_the_proxy_password() -> None:
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"proxy": "socks5://user:PASSWORD-secret@proxy.internal:1080"},
+        {"proxy": "ftp://u:PASSWORD-secret@p"},
         {"user_agent": "agent PASSWORD-secret\r\nX-Injected: 1"},
         {"proxy": 12345},
     ],
