@@ -768,3 +768,25 @@ def test_is_public() -> None:
         "not an address",
     ):
         assert not is_public(address), address
+
+
+async def test_the_new_keys_have_an_environment_form(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    @module(imports=[HTTPModule.configure()])
+    class AppModule(Module):
+        pass
+
+    environ = {
+        "LEX_HTTP__MAX_REDIRECTS": "5",
+        "LEX_HTTP__SENSITIVE_HEADERS": "X-Partner-Secret, X-Other",
+        "LEX_HTTP__ALLOW_PRIVATE_NETWORKS": "false",
+    }
+    async with Application(modules=[AppModule], environ=environ) as app:
+        cfg = (await app.container.resolve(HTTPClient)).config
+
+    assert cfg.max_redirects == 5
+    assert cfg.sensitive_headers == ("X-Partner-Secret", "X-Other")
+    assert cfg.allow_private_networks is False

@@ -156,6 +156,14 @@ class HTTPClientConfig(BaseModel):
             raise ValueError("proxy must be an http:// or https:// URL with a host")
         return value
 
+    @field_validator("sensitive_headers", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        # The environment form is one scalar: LEX_HTTP__SENSITIVE_HEADERS="X-A, X-B".
+        if isinstance(value, str):
+            return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
+
     @field_validator("sensitive_headers")
     @classmethod
     def _header_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
