@@ -469,7 +469,9 @@ class HTTPClient:
         URL's query. At most one body: ``json`` (serialised, ``Content-Type:
         application/json``), ``data`` (a mapping is form-encoded; bytes/str are sent as they
         are) or ``content`` (raw bytes). ``timeout``: this call's deadline in seconds, retries
-        included (default ``config.pool.timeout``). ``idempotency_key``: sent as
+        included (default ``config.pool.timeout``; ``math.inf``: none). ``allow_redirects``:
+        follow redirects, up to ``config.max_redirects``, dropping credentials on a hop to
+        another origin (see ``lexigram.http._redirects``). ``idempotency_key``: sent as
         ``Idempotency-Key``; makes POST and PATCH retryable. ``extensions``: copied into
         ``RequestContext.extensions`` for interceptors.
         """
