@@ -12,6 +12,7 @@ import lexigram.contracts.web as web
 from lexigram.contracts.web import (
     REDACTED,
     ClientClosedError,
+    HTTPBlockedAddressError,
     HTTPBodyTooLargeError,
     HTTPBulkheadFullError,
     HTTPCircuitOpenError,
@@ -21,6 +22,7 @@ from lexigram.contracts.web import (
     HTTPEventStreamError,
     HTTPInterceptorError,
     HTTPRateLimitedError,
+    HTTPRedirectError,
     HTTPRejectedError,
     HttpResponse,
     HTTPRetryExhaustedError,
@@ -33,6 +35,7 @@ from lexigram.contracts.web import (
     InvalidHeaderError,
     InvalidURLError,
     TimeoutPhase,
+    redact_url,
 )
 
 SECRET_URL = "https://alice:hunter2@api.example.com/v1/x?api_key=sk-123&page=2"
@@ -106,6 +109,19 @@ EXAMPLES: dict[type[HTTPClientError], dict[str, Any]] = {
     InvalidURLError: {"url": SECRET_URL},
     InvalidHeaderError: {"header": "X-Bad"},
     ClientClosedError: {"method": "GET", "url": SECRET_URL},
+    HTTPRedirectError: {
+        "reason": "server redirected to an invalid URL",
+        "location": SECRET_URL,
+        "max_redirects": 20,
+        "method": "GET",
+        "url": SECRET_URL,
+    },
+    HTTPBlockedAddressError: {
+        "host": "internal.example",
+        "address": "10.0.0.7",
+        "method": "GET",
+        "url": SECRET_URL,
+    },
 }
 
 
@@ -144,6 +160,8 @@ def test_examples_cover_every_exported_error_class() -> None:
         (InvalidURLError, (HTTPUsageError, ValueError)),
         (InvalidHeaderError, (HTTPUsageError, ValueError)),
         (ClientClosedError, (HTTPUsageError, RuntimeError)),
+        (HTTPRedirectError, (HTTPClientError,)),
+        (HTTPBlockedAddressError, (HTTPClientError,)),
     ],
 )
 def test_tree(cls: type[HTTPClientError], bases: tuple[type[BaseException], ...]) -> None:
@@ -170,8 +188,13 @@ def test_pickle_round_trip_keeps_every_attribute(cls: type[HTTPClientError]) -> 
     assert set(vars(restored)) == set(vars(error))
     for name, value in vars(error).items():
         if isinstance(value, HttpResponse):
+            # Responses pickle redacted (see test_pickled_errors_carry_redacted_responses).
             copy = getattr(restored, name)
-            assert (value.status, value.url, value.body) == (copy.status, copy.url, copy.body)
+            assert (value.status, redact_url(value.url), value.body) == (
+                copy.status,
+                copy.url,
+                copy.body,
+            )
         elif isinstance(value, HTTPClientError):
             assert type(getattr(restored, name)) is type(value)
             assert str(getattr(restored, name)) == str(value)
@@ -313,3 +336,30 @@ def test_errors_are_keyword_friendly() -> None:
         for name, parameter in signature.parameters.items():
             if name != "message":
                 assert parameter.kind is inspect.Parameter.KEYWORD_ONLY, (cls, name)
+
+
+def test_pickled_errors_carry_redacted_responses() -> None:
+    response = HttpResponse(
+        503,
+        url=SECRET_URL,
+        method="GET",
+        headers=[("Set-Cookie", "session=sess-secret"), ("Retry-After", "3")],
+        body=b"down",
+    )
+    for error in (
+        HTTPStatusError(response=response),
+        HTTPRetryExhaustedError(attempts=3, last_response=response),
+        HTTPRetryExhaustedError(attempts=3, last_error=HTTPStatusError(response=response)),
+    ):
+        data = pickle.dumps(error)
+        for secret in (*SECRETS, "sess-secret"):
+            assert secret.encode() not in data, (type(error).__name__, secret)
+        restored = pickle.loads(data)
+        copy = getattr(restored, "response", None) or restored.last_response
+        if copy is None:
+            copy = restored.last_error.response
+        assert copy.url == REDACTED_URL
+        assert copy.headers["Set-Cookie"] == REDACTED
+        assert (copy.status, copy.headers["Retry-After"], copy.body) == (503, "3", b"down")
+    # The live error keeps the real response: only the pickled form is redacted.
+    assert HTTPStatusError(response=response).response is response

@@ -29,12 +29,14 @@ API_MODULES = [
 # Re-exported from lexigram.contracts.web for convenience (httpx-style: one import).
 FROM_CONTRACTS = {
     "ClientClosedError",
+    "HTTPBlockedAddressError",
     "HTTPCircuitOpenError",
     "HTTPClientError",
     "HTTPConnectionError",
     "HTTPDecodeError",
     "HTTPEventStreamError",
     "HTTPInterceptorError",
+    "HTTPRedirectError",
     "HTTPRetryExhaustedError",
     "HTTPStatusError",
     "HTTPStreamDisconnectedError",

@@ -42,10 +42,12 @@ class BaseURLHTTPClient:
 
     Verbs take a path and return the :class:`HttpResponse` itself, whatever its status (call
     ``raise_for_status()``); connection failures and timeouts raise ``HTTPConnectionError`` /
-    ``HTTPTimeoutError``. Paths are appended to the base path (``https://h/v1`` +
-    ``/invoices`` -> ``https://h/v1/invoices``, with or without the leading slash, query
-    strings kept). An absolute URL is accepted only for the base URL's origin: the default
-    headers usually carry credentials, so another origin raises :class:`InvalidURLError`.
+    ``HTTPTimeoutError``, a redirect that cannot be followed ``HTTPRedirectError``. A redirect
+    to another origin never carries the default headers' credentials. Paths are appended to
+    the base path (``https://h/v1`` + ``/invoices`` -> ``https://h/v1/invoices``, with or
+    without the leading slash, query strings kept). An absolute URL is accepted only for the
+    base URL's origin: the default headers usually carry credentials, so another origin
+    raises :class:`InvalidURLError`.
 
     ``headers`` are sent on every request; per-call headers override them by name.
     ``timeout`` is the default deadline of a call (else ``config.pool.timeout``). The other

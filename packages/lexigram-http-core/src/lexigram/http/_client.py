@@ -22,9 +22,11 @@ from lexigram.contracts.web import (
     ClientClosedError,
     Headers,
     HeadersInput,
+    HTTPBlockedAddressError,
     HTTPClientError,
     HTTPConnectionError,
     HTTPInterceptorError,
+    HTTPRedirectError,
     HttpResponse,
     HTTPStatusError,
     HTTPTimeoutError,
@@ -55,6 +57,14 @@ from lexigram.result import Err, Ok, Result
 
 __all__ = ["ClientState", "HTTPClient"]
 
+# What the verbs return in Err (besides HTTPStatusError): the remote side's doing.
+_RETURNED_ERRORS = (
+    HTTPConnectionError,
+    HTTPTimeoutError,
+    HTTPRedirectError,
+    HTTPBlockedAddressError,
+)
+
 
 class ClientState(enum.Enum):
     """Lifecycle of a client: it opens on first use (or ``async with``) and closes once."""
@@ -82,7 +92,9 @@ class HTTPClient:
 
     Implements ``HTTPClientProtocol``. A status below 400 is ``Ok(response)``; 4xx/5xx are
     ``Err(HTTPStatusError)``; connection failures and timeouts are ``Err(HTTPConnectionError)``
-    / ``Err(HTTPTimeoutError)``. Raised instead: ``HTTPCircuitOpenError``,
+    / ``Err(HTTPTimeoutError)``; a redirect that cannot be followed (a loop, an invalid
+    ``Location``) is ``Err(HTTPRedirectError)``, an address refused by the SSRF guard
+    ``Err(HTTPBlockedAddressError)``. Raised instead: ``HTTPCircuitOpenError``,
     ``HTTPRetryExhaustedError``, load-shedding rejections (``HTTPRejectedError``),
     ``HTTPInterceptorError`` (an interceptor is code of yours that failed, not the network),
     usage errors (``InvalidURLError``, ``InvalidHeaderError``, ``ClientClosedError``,
@@ -467,7 +479,9 @@ class HTTPClient:
         URL's query. At most one body: ``json`` (serialised, ``Content-Type:
         application/json``), ``data`` (a mapping is form-encoded; bytes/str are sent as they
         are) or ``content`` (raw bytes). ``timeout``: this call's deadline in seconds, retries
-        included (default ``config.pool.timeout``). ``idempotency_key``: sent as
+        included (default ``config.pool.timeout``; ``math.inf``: none). ``allow_redirects``:
+        follow redirects, up to ``config.max_redirects``, dropping credentials on a hop to
+        another origin (see ``lexigram.http._redirects``). ``idempotency_key``: sent as
         ``Idempotency-Key``; makes POST and PATCH retryable. ``extensions``: copied into
         ``RequestContext.extensions`` for interceptors.
         """
@@ -765,7 +779,7 @@ class HTTPClient:
                 response = await _exchange(self, self._send, context)
             else:
                 response = await self._call(context, origin)
-        except (HTTPConnectionError, HTTPTimeoutError) as exc:
+        except _RETURNED_ERRORS as exc:
             return Err(exc)
         except asyncio.CancelledError:
             if inflight.closed_by_us(task):

@@ -7,15 +7,24 @@ client is built by ``HTTPModule``: defaults < ``application.yaml`` < environment
 
 from __future__ import annotations
 
+import re
+import ssl
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from lexigram.contracts.web import redact_url
+
 __all__ = ["HTTPClientConfig", "PoolConfig", "RetryConfig", "TLSConfig"]
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+# hide_input_in_errors: a ValidationError of a config built in code must not echo a proxy URL
+# with its password (or any other value): the messages name the key, as the file/env path does.
+_FROZEN = ConfigDict(frozen=True, extra="forbid", validate_default=True, hide_input_in_errors=True)
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
@@ -61,8 +70,19 @@ class TLSConfig(BaseModel):
     @field_validator("ca_bundle")
     @classmethod
     def _bundle_exists(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
+        if value is None:
+            return None
+        if not value.is_file():
             raise ValueError(f"CA bundle file not found: {value}")
+        # Loaded once here so a file that is not PEM certificates fails validation (naming
+        # the key and the file) instead of the first request or the boot with a bare SSLError.
+        try:
+            ssl.create_default_context(cafile=str(value))
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", None) or type(exc).__name__
+            raise ValueError(
+                f"CA bundle {value} is not a readable PEM file of CA certificates ({reason})"
+            ) from None
         return value
 
 
@@ -108,6 +128,23 @@ class HTTPClientConfig(BaseModel):
     retry: RetryConfig = Field(default_factory=RetryConfig)
     user_agent: str | None = "lexigram-http"
     """Default ``User-Agent`` header (``null`` sends aiohttp's own)."""
+    max_redirects: int = Field(default=20, ge=0)
+    """Redirects followed per request (as httpx and Fetch); one more is an
+    ``HTTPRedirectError``. 0 returns the first redirect response as it is."""
+    sensitive_headers: tuple[str, ...] = ()
+    """Header names treated as credentials besides the built-in list (``Authorization``,
+    ``Cookie``, ``X-Api-Key``...): dropped, like them, when a redirect leaves the origin."""
+    allow_private_networks: bool = True
+    """False turns on the SSRF guard: connections to loopback, private, link-local,
+    multicast and reserved addresses are refused after DNS resolution
+    (``HTTPBlockedAddressError``), redirects and proxies included."""
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # The proxy URL may carry user:password; repr() and str() show it redacted.
+        for name, value in super().__repr_args__():
+            if name == "proxy" and isinstance(value, str):
+                value = redact_url(value)
+            yield name, value
 
     @field_validator("proxy")
     @classmethod
@@ -117,6 +154,22 @@ class HTTPClientConfig(BaseModel):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("proxy must be an http:// or https:// URL with a host")
+        return value
+
+    @field_validator("sensitive_headers", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        # The environment form is one scalar: LEX_HTTP__SENSITIVE_HEADERS="X-A, X-B".
+        if isinstance(value, str):
+            return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
+
+    @field_validator("sensitive_headers")
+    @classmethod
+    def _header_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not _TOKEN.fullmatch(name):
+                raise ValueError(f"{name!r} is not a valid header name")
         return value
 
     @field_validator("user_agent")

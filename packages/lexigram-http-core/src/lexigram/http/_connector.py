@@ -19,6 +19,7 @@ read ``aiohttp/connector.py``). Both overrides are off the hot path or cost one 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -105,10 +106,33 @@ class LimitedConnector(PoolConnector):
         return len(alive)
 
 
-def make_connector(*, max_keepalive: int, limit_per_host: int, **kwargs: Any) -> PoolConnector:
+def make_connector(
+    *,
+    max_keepalive: int,
+    limit_per_host: int,
+    allow_private_networks: bool = True,
+    address_allowed: Callable[[str], bool] | None = None,
+    **kwargs: Any,
+) -> PoolConnector:
     """The connector for a pool: :class:`LimitedConnector` only when the keep-alive cap can
-    bind (``max_keepalive < limit_per_host``), else a plain :class:`PoolConnector`."""
-    if max_keepalive < limit_per_host:
+    bind (``max_keepalive < limit_per_host``), else a plain :class:`PoolConnector`; the
+    guarded variants (``lexigram.http._ssrf``) when private networks are not allowed."""
+    limited = max_keepalive < limit_per_host
+    if not allow_private_networks:
+        from lexigram.http._ssrf import GuardedLimitedConnector, GuardedPoolConnector, is_public
+
+        allowed = is_public if address_allowed is None else address_allowed
+        if limited:
+            return GuardedLimitedConnector(
+                address_allowed=allowed,
+                max_keepalive=max_keepalive,
+                limit_per_host=limit_per_host,
+                **kwargs,
+            )
+        return GuardedPoolConnector(
+            address_allowed=allowed, limit_per_host=limit_per_host, **kwargs
+        )
+    if limited:
         return LimitedConnector(
             max_keepalive=max_keepalive, limit_per_host=limit_per_host, **kwargs
         )

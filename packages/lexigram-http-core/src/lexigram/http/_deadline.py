@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from math import ceil
+from math import ceil, inf
 from typing import Final, Protocol
 
 __all__ = ["CEIL_THRESHOLD", "Deadline", "DeadlineTimer"]
@@ -65,6 +65,18 @@ class _Exact:
                 self._handle = None
             return False
         return self._task.uncancel() <= self._cancelling
+
+
+class _Never:
+    """The deadline of a call without one (``timeout=math.inf``): never fires."""
+
+    __slots__ = ()
+
+    def stop(self) -> bool:
+        return False
+
+
+_NEVER: Final = _Never()
 
 
 class _Bucket:
@@ -115,6 +127,8 @@ class DeadlineTimer:
         if task is None:
             raise RuntimeError("a deadline needs a running task")
         if delay > CEIL_THRESHOLD:
+            if delay == inf:  # ``timeout=math.inf``: no deadline at all
+                return _NEVER
             second = ceil(self._now() + delay)
             bucket = self._buckets.get(second)
             if bucket is None:

@@ -36,6 +36,9 @@ _FORM: Final = "application/x-www-form-urlencoded"
 # Control characters would let a URL end the request line early (request splitting).
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 _TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Characters no host name can hold (WHATWG's forbidden host code points that survive
+# urlsplit): refused before any DNS lookup rather than reported as a lookup failure.
+_BAD_HOST: Final = re.compile(r"[\s<>\\^|\"`{}]")
 _KNOWN_METHODS: Final = frozenset(
     {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE"}
 )
@@ -102,6 +105,9 @@ def _origin(url: str) -> str:
     host = parts.hostname
     if not host:
         raise ValueError("no host")
+    bad = _BAD_HOST.search(host)
+    if bad is not None:
+        raise ValueError(f"the host contains {bad.group()!r}, which no host name can hold")
     port = parts.port  # ValueError when out of range or not a number
     if ":" in host:
         host = f"[{host}]"
@@ -143,12 +149,34 @@ def _param_text(value: Any) -> str:
     return str(value)
 
 
-def _params(params: ParamsInput) -> list[tuple[str, str]]:
-    if isinstance(params, str | bytes):  # type: ignore[unreachable]  # typed callers cannot
-        raise TypeError("params must be a mapping or (name, value) pairs, not a string")
-    pairs = params.items() if isinstance(params, Mapping) else params
+def _pairs(argument: str, given: object) -> Iterable[Any]:
+    """The ``(name, value)`` items of a mapping or an iterable of pairs; a ``TypeError``
+    naming ``argument`` otherwise (checked before anything is sent)."""
+    if isinstance(given, Mapping):
+        return given.items()
+    if isinstance(given, str | bytes) or not isinstance(given, Iterable):
+        raise TypeError(
+            f"{argument} must be a mapping or an iterable of (name, value) pairs, "
+            f"not {type(given).__name__}"
+        )
+    return given
+
+
+def _bad_pair(argument: str, pair: object) -> TypeError:
+    size = f" of length {len(pair)}" if isinstance(pair, tuple | list) else ""
+    return TypeError(
+        f"{argument} must be a mapping or an iterable of (name, value) pairs; "
+        f"got an item of type {type(pair).__name__}{size}"
+    )
+
+
+def _params(params: ParamsInput, argument: str = "params") -> list[tuple[str, str]]:
+    pairs = _pairs(argument, params)
     result: list[tuple[str, str]] = []
-    for name, value in pairs:
+    for pair in pairs:
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise _bad_pair(argument, pair)
+        name, value = pair
         if isinstance(value, list | tuple):
             result.extend((str(name), _param_text(item)) for item in value)
         else:
@@ -175,9 +203,15 @@ def _body(
             return data.encode()
         if isinstance(data, RequestBody):
             return _streamed(data, headers)
+        if not isinstance(data, Mapping | Iterable):
+            raise TypeError(
+                "data must be a mapping or (name, value) pairs (form-encoded), bytes or str, "
+                f"not {type(data).__name__}"
+            )
+        pairs = _params(data, "data")
         if "content-type" not in headers:
             headers["Content-Type"] = _FORM
-        return urlencode(_params(data)).encode("ascii")
+        return urlencode(pairs).encode("ascii")
     if content is None:
         return None
     if isinstance(content, bytes | bytearray | memoryview):

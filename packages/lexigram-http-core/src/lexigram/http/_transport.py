@@ -1,7 +1,12 @@
 """``AiohttpTransport``: the network side of the transport seam, on aiohttp.
 
 This module is the one place where aiohttp, asyncio, ``OSError`` and ``ssl`` exceptions become
-lexigram errors (each ``raise Ours(...) from exc``); no aiohttp type leaves it.
+lexigram errors; no aiohttp type leaves it. Ours are raised with a redacted stand-in of the
+original as ``__cause__`` and outside the ``except`` block, so no ``__context__`` either: the
+originals embed the raw URL, query secrets included (see ``_sanitize``).
+
+Redirects are followed by ``_redirects.follow``, not by aiohttp (credentials must not reach
+another origin); the call's deadline covers every hop.
 
 Timeouts, per attempt unless said otherwise:
 
@@ -40,8 +45,10 @@ from aiohttp.helpers import basicauth_from_netrc, netrc_from_env, proxies_from_e
 from yarl import URL
 
 from lexigram.contracts.web import (
+    SENSITIVE_HEADERS,
     ClientClosedError,
     Headers,
+    HTTPBlockedAddressError,
     HTTPBodyTooLargeError,
     HTTPClientError,
     HTTPConnectionError,
@@ -59,6 +66,9 @@ from lexigram.http._config import HTTPClientConfig, TLSConfig
 from lexigram.http._connector import make_connector, waiting_for_pool_slot
 from lexigram.http._deadline import Deadline, DeadlineTimer
 from lexigram.http._encoding import decode_error
+from lexigram.http._redirects import REDIRECT_STATUSES, follow
+from lexigram.http._sanitize import redacted_cause
+from lexigram.http._ssrf import BlockedAddress
 
 if TYPE_CHECKING:
     from netrc import netrc
@@ -225,6 +235,8 @@ def _map_error(
 
     None for exceptions that are not the network's (bugs): those propagate unchanged.
     """
+    if isinstance(exc, BlockedAddress):
+        return HTTPBlockedAddressError(host=exc.host, address=exc.address, method=method, url=url)
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         if waiting_for_pool_slot():
             return HTTPTimeoutError(
@@ -321,10 +333,13 @@ class AiohttpTransport:
     the network (pool limits, keep-alive cap, DNS cache, proxy, ``trust_env``, cookies,
     timeouts, body cap, TLS, ``User-Agent``). The aiohttp session is created on the first send,
     inside the running loop; :meth:`aclose` closes it and is idempotent, after which sending
-    raises :class:`ClientClosedError`. ``resolver`` replaces DNS resolution (tests).
+    raises :class:`ClientClosedError`. ``resolver`` replaces DNS resolution (tests);
+    ``address_allowed`` replaces the SSRF guard's test of a resolved address (tests; used only
+    when ``allow_private_networks`` is false).
     """
 
     __slots__ = (
+        "_address_allowed",
         "_config",
         "_deadlines",
         "_env_proxies",
@@ -333,6 +348,7 @@ class AiohttpTransport:
         "_proxy",
         "_proxy_headers",
         "_resolver",
+        "_sensitive",
         "_session",
         "_ssl",
         "_state",
@@ -345,9 +361,11 @@ class AiohttpTransport:
         config: HTTPClientConfig | None = None,
         *,
         resolver: AbstractResolver | None = None,
+        address_allowed: Callable[[str], bool] | None = None,
     ) -> None:
         self._config = config = config if config is not None else HTTPClientConfig()
         self._resolver = resolver
+        self._address_allowed = address_allowed
         self._session: aiohttp.ClientSession | None = None
         self._state = _State.UNOPENED
         self._ssl = _ssl_setting(config.tls)
@@ -358,6 +376,7 @@ class AiohttpTransport:
             sock_read=config.read_timeout,
         )
         self._max_bytes = config.max_response_bytes
+        self._sensitive = SENSITIVE_HEADERS | {name.lower() for name in config.sensitive_headers}
         self._proxy: URL | None = None
         self._proxy_headers: dict[str, str] | None = None
         if config.proxy is not None:
@@ -393,6 +412,8 @@ class AiohttpTransport:
             force_close=pool.force_close,
             resolver=self._resolver,
             ssl=self._ssl,
+            allow_private_networks=config.allow_private_networks,
+            address_allowed=self._address_allowed,
         )
         self._deadlines = DeadlineTimer(asyncio.get_running_loop())
         if config.trust_env:
@@ -460,11 +481,55 @@ class AiohttpTransport:
             params=context.params or None,
             headers=headers,
             data=body if (body := context.body) is None or type(body) is bytes else _chunked(body),
-            allow_redirects=context.allow_redirects,
+            allow_redirects=False,  # followed by _redirects.follow
             proxy=proxy,
             proxy_headers=proxy_headers,
         )
         return request, deadline
+
+    def _hop(
+        self,
+        method: str,
+        url: URL,
+        headers: list[tuple[str, str]] | None,
+        body: bytes | RequestBody | None,
+    ) -> Coroutine[Any, Any, aiohttp.ClientResponse]:
+        """One redirect hop: what ``_prepare`` sends, for ``url``, redirects not followed."""
+        session = self._session
+        text = str(url)
+        if session is None:
+            raise ClientClosedError(method=method, url=text)
+        proxy = self._proxy
+        proxy_headers = self._proxy_headers
+        if proxy is None and self._env_proxies is not None:
+            found = self._env_proxies.lookup(text)
+            if found is not None:
+                proxy, proxy_headers = found
+        if proxy_headers is not None and url.scheme != "https":
+            headers = [*(headers or ()), *proxy_headers.items()]
+        if self._netrc is not None:
+            headers = self._netrc_auth(text, headers)
+        return session._request(
+            method,
+            url,
+            headers=headers,
+            # a 307/308 resends the body: a streamed one is read again (or refuses, naming it)
+            data=body if body is None or type(body) is bytes else _chunked(body),
+            allow_redirects=False,
+            proxy=proxy,
+            proxy_headers=proxy_headers,
+        )
+
+    def _follow(
+        self, resp: aiohttp.ClientResponse, context: RequestContext
+    ) -> Coroutine[Any, Any, aiohttp.ClientResponse]:
+        return follow(
+            resp,
+            context,
+            self._hop,
+            max_redirects=self._config.max_redirects,
+            sensitive_headers=self._sensitive,
+        )
 
     def _request_failed(
         self, exc: BaseException, deadline: Deadline | None, context: RequestContext
@@ -487,18 +552,25 @@ class AiohttpTransport:
             return ClientClosedError(method=method, url=url)
         if expired:
             return _deadline_error(method, url, context.timeout)
+        if isinstance(exc, HTTPClientError):  # ours, from the redirect steps
+            return None
         return _map_error(exc, method, url, self._config)
 
     async def _start(self, context: RequestContext) -> aiohttp.ClientResponse:
         """Send the request; return once the response headers are in."""
         request, deadline = self._prepare(context)
+        failure = None
         try:
             resp = await request
+            if resp.status in REDIRECT_STATUSES and context.allow_redirects:
+                resp = await self._follow(resp, context)
         except BaseException as exc:
-            mapped = self._request_failed(exc, deadline, context)
-            if mapped is None:
+            failure = self._request_failed(exc, deadline, context)
+            if failure is None:
                 raise
-            raise mapped from exc
+            failure.__cause__ = redacted_cause(exc)
+        if failure is not None:
+            raise failure  # outside the handler: no __context__ (see the module docstring)
         if deadline is not None:
             deadline.stop()
         return resp
@@ -523,13 +595,18 @@ class AiohttpTransport:
         started = perf_counter()
         # _start(), inlined: one coroutine frame fewer on the path every request takes.
         request, deadline = self._prepare(context)
+        failure = None
         try:
             resp = await request
+            if resp.status in REDIRECT_STATUSES and context.allow_redirects:
+                resp = await self._follow(resp, context)
         except BaseException as exc:
-            mapped = self._request_failed(exc, deadline, context)
-            if mapped is None:
+            failure = self._request_failed(exc, deadline, context)
+            if failure is None:
                 raise
-            raise mapped from exc
+            failure.__cause__ = redacted_cause(exc)
+        if failure is not None:
+            raise failure  # outside the handler: no __context__ (see the module docstring)
         if deadline is not None:
             deadline.stop()
         method = context.method
@@ -549,11 +626,14 @@ class AiohttpTransport:
             raise
         except Exception as exc:
             if self._state is _State.CLOSED:
-                raise ClientClosedError(method=method, url=context.url) from exc
-            mapped = _map_error(exc, method, context.url, self._config)
-            if mapped is None:
-                raise
-            raise mapped from exc
+                failure = ClientClosedError(method=method, url=context.url)
+            else:
+                failure = _map_error(exc, method, context.url, self._config)
+                if failure is None:
+                    raise
+            failure.__cause__ = redacted_cause(exc)
+        if failure is not None:
+            raise failure
         final = resp.url
         url = self._url_text.get(final)
         if url is None:
@@ -671,12 +751,14 @@ class AiohttpStreamingResponse:
         content = self._resp.content
         tail: deque[bytes] = deque()
         kept = received = 0
+        failure = None
         try:
             while True:
                 try:
                     chunk = await content.readany()
                 except Exception as exc:
-                    raise self._read_error(exc, b"".join(tail), received) from exc
+                    failure = self._read_error(exc, b"".join(tail), received)
+                    break  # raised below, outside the handler (no __context__)
                 if not chunk:
                     break
                 received += len(chunk)
@@ -685,6 +767,8 @@ class AiohttpStreamingResponse:
                 while kept - len(tail[0]) >= _KEEP_ON_DISCONNECT:
                     kept -= len(tail.popleft())
                 yield chunk
+            if failure is not None:
+                raise failure
         finally:
             self._release()
 
@@ -697,23 +781,32 @@ class AiohttpStreamingResponse:
         content = self._resp.content
         chunks: list[bytes] = []
         total = 0
+        failure = None
         try:
             while True:
                 try:
                     chunk = await content.readany()
                 except Exception as exc:
-                    raise self._read_error(exc, b"".join(chunks), total) from exc
+                    failure = self._read_error(exc, b"".join(chunks), total)
+                    break  # raised below, outside the handler (no __context__)
                 if not chunk:
                     break
                 total += len(chunk)
                 if total > limit:
                     raise _body_too_large(limit, self._method, self._url)
                 chunks.append(chunk)
+            if failure is not None:
+                raise failure
         finally:
             self._release()
         return b"".join(chunks)
 
     def _read_error(self, exc: Exception, received: bytes, count: int) -> HTTPClientError:
+        error = self._map_read_error(exc, received, count)
+        error.__cause__ = redacted_cause(exc)
+        return error
+
+    def _map_read_error(self, exc: Exception, received: bytes, count: int) -> HTTPClientError:
         if isinstance(exc, asyncio.TimeoutError):
             return HTTPTimeoutError(
                 phase=TimeoutPhase.READ,

@@ -7,6 +7,7 @@ implementations live in ``lexigram.http`` (lexigram-http-core).
 from lexigram.contracts.web._body import RequestBody
 from lexigram.contracts.web._errors import (
     ClientClosedError,
+    HTTPBlockedAddressError,
     HTTPBodyTooLargeError,
     HTTPBulkheadFullError,
     HTTPCircuitOpenError,
@@ -16,6 +17,7 @@ from lexigram.contracts.web._errors import (
     HTTPEventStreamError,
     HTTPInterceptorError,
     HTTPRateLimitedError,
+    HTTPRedirectError,
     HTTPRejectedError,
     HTTPRetryExhaustedError,
     HTTPStatusError,
@@ -53,6 +55,7 @@ __all__ = [
     "SENSITIVE_HEADERS",
     "SENSITIVE_QUERY_PARAMS",
     "ClientClosedError",
+    "HTTPBlockedAddressError",
     "HTTPBodyTooLargeError",
     "HTTPBulkheadFullError",
     "HTTPCircuitOpenError",
@@ -63,6 +66,7 @@ __all__ = [
     "HTTPEventStreamError",
     "HTTPInterceptorError",
     "HTTPRateLimitedError",
+    "HTTPRedirectError",
     "HTTPRejectedError",
     "HTTPRetryExhaustedError",
     "HTTPStatusError",

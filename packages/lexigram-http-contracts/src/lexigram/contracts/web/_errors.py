@@ -6,6 +6,8 @@ HTTPClientError(Exception)               message, method, url (redacted)
 ├── HTTPConnectionError (+ConnectionError)
 │   └── HTTPStreamDisconnectedError      received, bytes_received
 ├── HTTPTimeoutError (+TimeoutError)     phase: TimeoutPhase, timeout
+├── HTTPRedirectError                    reason, location (redacted), max_redirects
+├── HTTPBlockedAddressError              host, address (SSRF guard)
 ├── HTTPCircuitOpenError                 breaker, key, retry_after
 ├── HTTPRetryExhaustedError              attempts, last_error, last_response
 ├── HTTPRejectedError                    reason (load shedding)
@@ -23,13 +25,18 @@ HTTPClientError(Exception)               message, method, url (redacted)
     └── ClientClosedError (+RuntimeError)
 ```
 
-The verbs of ``HTTPClient`` return ``HTTPStatusError``, ``HTTPConnectionError`` and
-``HTTPTimeoutError`` inside ``Err``; the others are raised. Subclassing the builtins means code
-that already catches ``ConnectionError`` / ``TimeoutError`` / ``ValueError`` keeps working.
+The verbs of ``HTTPClient`` return ``HTTPStatusError``, ``HTTPConnectionError``,
+``HTTPTimeoutError``, ``HTTPRedirectError`` and ``HTTPBlockedAddressError`` inside ``Err``
+(each one is caused by the remote side or the address it points to); the others are raised.
+Subclassing the builtins means code that already catches ``ConnectionError`` /
+``TimeoutError`` / ``ValueError`` keeps working.
 
 Every constructor takes keyword arguments with defaults, every error pickles with all its
 attributes (errors cross process boundaries in task queues), and URLs are redacted when
-stored, so ``str()``, ``repr()`` and logs never show credentials.
+stored, so ``str()``, ``repr()`` and logs never show credentials. A pickled error carries a
+*redacted* copy of its responses (``response``, ``last_response``): the URL redacted and the
+values of sensitive headers (``Set-Cookie``...) replaced; the body is kept. ``__cause__`` is
+not pickled (Python never pickles it).
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ClientClosedError",
+    "HTTPBlockedAddressError",
     "HTTPBodyTooLargeError",
     "HTTPBulkheadFullError",
     "HTTPCircuitOpenError",
@@ -53,6 +61,7 @@ __all__ = [
     "HTTPEventStreamError",
     "HTTPInterceptorError",
     "HTTPRateLimitedError",
+    "HTTPRedirectError",
     "HTTPRejectedError",
     "HTTPRetryExhaustedError",
     "HTTPStatusError",
@@ -88,6 +97,16 @@ def _target(method: str | None, url: str | None) -> str:
     return f" for {' '.join(parts)}" if parts else ""
 
 
+def _redacted_state(state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with every response replaced by its redacted copy (what pickles carry)."""
+    from lexigram.contracts.web._models import HttpResponse
+
+    return {
+        name: value._redacted() if isinstance(value, HttpResponse) else value
+        for name, value in state.items()
+    }
+
+
 def _restore(cls: type[HTTPClientError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
     # Bypasses __init__: the keyword-only constructors cannot be replayed from ``args``.
     error = cls.__new__(cls)
@@ -118,7 +137,8 @@ class HTTPClientError(Exception):
         return f"HTTP request failed{_target(self.method, self.url)}"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_restore, (type(self), self.args, dict(self.__dict__)))
+        # Responses are pickled redacted: pickles end up in result stores and task queues.
+        return (_restore, (type(self), self.args, _redacted_state(self.__dict__)))
 
     def __str__(self) -> str:
         return self.message
@@ -229,6 +249,69 @@ class HTTPCircuitOpenError(HTTPClientError):
         key = f" for {self.key}" if self.key else ""
         retry = f"; retry after {self.retry_after:g}s" if self.retry_after is not None else ""
         return f"circuit breaker {self.breaker!r} is open{key}{retry}"
+
+
+class HTTPRedirectError(HTTPClientError):
+    """A redirect could not be followed: too many hops (a loop), or a ``Location`` that is not
+    a usable http(s) URL. The server's doing, so the verbs return it in ``Err``.
+
+    ``reason`` says which; ``location`` is the offending ``Location`` (redacted, ``None`` for
+    too many hops); ``max_redirects`` is the limit in force (``http.max_redirects``).
+    """
+
+    reason: str
+    location: str | None
+    max_redirects: int | None
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        reason: str = "",
+        location: str | None = None,
+        max_redirects: int | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.reason = reason or "redirect failed"
+        self.location = None if location is None else redact_url(location)
+        self.max_redirects = max_redirects
+        super().__init__(message, method=method, url=url)
+
+    def _default_message(self) -> str:
+        location = f" (Location: {self.location!r})" if self.location is not None else ""
+        return f"{self.reason}{location}{_target(self.method, self.url)}"
+
+
+class HTTPBlockedAddressError(HTTPClientError):
+    """The SSRF guard refused to connect (``http.allow_private_networks: false``).
+
+    ``host`` resolved to ``address``, a loopback, private, link-local, multicast or reserved
+    address. Checked after DNS resolution, on every connection (redirects included).
+    """
+
+    host: str
+    address: str
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        host: str = "",
+        address: str = "",
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.host = host
+        self.address = address
+        super().__init__(message, method=method, url=url)
+
+    def _default_message(self) -> str:
+        return (
+            f"refused to connect to {self.host!r}: it resolves to the non-public address "
+            f"{self.address} (http.allow_private_networks is false)"
+            f"{_target(self.method, self.url)}"
+        )
 
 
 class HTTPRetryExhaustedError(HTTPClientError):

@@ -28,6 +28,8 @@ _CHECKED_NAMES_MAX: Final = 1024
 
 
 def _check_name(name: str) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"headers: a header name must be a str, not {type(name).__name__}")
     if _TOKEN.fullmatch(name) is None:
         bad = _NOT_TOKEN.search(name)
         index = bad.start() if bad is not None else 0
@@ -40,6 +42,11 @@ def _check_name(name: str) -> None:
 
 
 def _check_value(name: str, value: str) -> None:
+    if not isinstance(value, str):
+        # The type only: the value may be a credential.
+        raise TypeError(
+            f"headers: the value of header {name!r} must be a str, not {type(value).__name__}"
+        )
     if _FORBIDDEN_IN_VALUE.search(value) is not None:
         raise InvalidHeaderError(
             f"invalid value for header {name!r}: contains CR, LF or NUL", header=name
@@ -82,9 +89,23 @@ class Headers(MutableMapping[str, str]):
                 self._lines = {name: list(values) for name, values in lines.items()}
         else:
             self._store = {}
-            pairs = headers.items() if isinstance(headers, Mapping) else headers
-            for name, value in pairs:
-                self.add(name, value)
+            if isinstance(headers, Mapping):
+                pairs: Iterable[Any] = headers.items()
+            elif isinstance(headers, str | bytes) or not isinstance(headers, Iterable):  # type: ignore[unreachable]  # typed callers cannot
+                raise TypeError(
+                    "headers must be a mapping or an iterable of (name, value) pairs, "
+                    f"not {type(headers).__name__}"
+                )
+            else:
+                pairs = headers
+            for pair in pairs:
+                if not isinstance(pair, tuple | list) or len(pair) != 2:
+                    raise TypeError(
+                        "headers must be a mapping or an iterable of (name, value) pairs; "
+                        f"got an item of type {type(pair).__name__}"
+                        + (f" and length {len(pair)}" if isinstance(pair, tuple | list) else "")
+                    )
+                self.add(pair[0], pair[1])
         self._readonly = readonly
 
     @property
@@ -162,6 +183,7 @@ class Headers(MutableMapping[str, str]):
         if existing is None:
             self[name] = value
         else:
+            _check_value(name, value)
             lines = self._multi()
             values = None if lines is None else lines.get(lower)
             values = [existing[1]] if values is None else values

@@ -186,6 +186,18 @@ class HttpResponse:
             ),
         )
 
+    def _redacted(self) -> HttpResponse:
+        """A copy with the URL redacted and sensitive header values replaced (what errors
+        pickle); the body is kept."""
+        return HttpResponse(
+            self._status,
+            redact_url(self._url),
+            self._method,
+            list(_DEFAULT_REDACTOR.redact_headers(self.headers.items()).items()),
+            self._body,
+            elapsed=self._elapsed,
+        )
+
     @property
     def status(self) -> int:
         """The status code."""

@@ -13,8 +13,10 @@ from lexigram.contracts.web import (
     ClientClosedError,
     Headers,
     HeadersInput,
+    HTTPBlockedAddressError,
     HTTPClientError,
     HTTPConnectionError,
+    HTTPRedirectError,
     HttpResponse,
     HTTPStatusError,
     HTTPTimeoutError,
@@ -440,7 +442,12 @@ class FakeHTTPClient:
         )
         try:
             response = await self._router.handle(context)
-        except (HTTPConnectionError, HTTPTimeoutError) as exc:
+        except (
+            HTTPConnectionError,
+            HTTPTimeoutError,
+            HTTPRedirectError,
+            HTTPBlockedAddressError,
+        ) as exc:
             return Err(exc)
         if response.status >= 400:
             return Err(HTTPStatusError(response=response))
