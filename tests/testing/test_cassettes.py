@@ -349,10 +349,15 @@ def test_bad_files_are_refused_with_the_place_of_the_problem(tmp_path: Path) -> 
         Cassette.load(path)
 
 
+def _echo(request: RequestContext) -> HttpResponse:
+    body = request.body
+    return HttpResponse(200, body=body if isinstance(body, bytes) else b"")
+
+
 async def test_bodies_round_trip_byte_for_byte(tmp_path: Path) -> None:
     bodies = [b"", b"plain text \xc3\xa9", bytes(range(256)), b"\xff\xfe", "😀".encode()[:3]]
     router = Router()
-    router.post(f"{API}/x").handle(lambda request: HttpResponse(200, body=request.body or b""))
+    router.post(f"{API}/x").handle(_echo)
     cassette = Cassette(path=tmp_path / "c.json")
     recorder = RecordingTransport(MockTransport(router), cassette)
     for body in bodies:
@@ -435,7 +440,7 @@ async def test_a_token_handed_out_in_a_response_is_scrubbed_where_it_goes_next()
     token = 'tok"en-\u00e9-0123456789'
     router = Router()
     router.post(f"{API}/login").respond(json={"access_token": token})
-    router.post(f"{API}/echo").handle(lambda request: HttpResponse(200, body=request.body or b""))
+    router.post(f"{API}/echo").handle(_echo)
     cassette = Cassette()
     async with client(RecordingTransport(MockTransport(router), cassette)) as c:
         await c.post(f"{API}/login")

@@ -204,8 +204,12 @@ def _print_request(options: RequestOptions, printer: Printer, timeline: Timeline
     context = timeline.sent[0]
     if "H" in options.print_what:
         printer.request_head(context, timeline.user_agent)
-    if "B" in options.print_what and context.body:
-        printer.body(context.body, context.headers.get("Content-Type"))
+    body = context.body
+    if "B" in options.print_what and body:
+        if not isinstance(body, bytes):  # a streamed upload is not read twice
+            length = "unknown length" if body.length is None else f"{body.length} bytes"
+            body = f"<streamed body: {length}>".encode()
+        printer.body(body, context.headers.get("Content-Type"))
         printer.console.print()
 
 

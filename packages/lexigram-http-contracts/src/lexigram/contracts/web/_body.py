@@ -13,13 +13,13 @@ __all__ = ["RequestBody"]
 
 
 class RequestBody(abc.ABC):
-    """A body sent in chunks, from its start, each time :meth:`chunks` is called.
+    """A body sent in chunks, from its start, each time ``chunks()`` is called.
 
     ``content_type`` is sent as ``Content-Type`` unless the request sets one; ``length`` (bytes)
     as ``Content-Length`` when known, else the body goes out with chunked transfer encoding.
-    ``replayable`` says whether :meth:`chunks` can be called again (a retried attempt resends
+    ``replayable`` says whether ``chunks()`` can be called again (a retried attempt resends
     the whole body): a call whose body is not replayable is never retried
-    (``RequestContext.is_idempotent`` is false) and a second :meth:`chunks` raises
+    (``RequestContext.is_idempotent`` is false) and a second ``chunks()`` raises
     ``HTTPUsageError`` naming the part that cannot be read twice.
     """
 

@@ -13,6 +13,7 @@ from lexigram.contracts.web import (
     HTTPClientError,
     HttpResponse,
     HTTPTransportProtocol,
+    RequestBody,
     RequestContext,
     StreamingResponseProtocol,
     redact_url,
@@ -41,14 +42,23 @@ def record_request(context: RequestContext, scrubber: Scrubber) -> RecordedReque
     for name, value in headers:
         scrubber.learn_header(name, value)
     kind = content_type(context.headers)
-    scrubber.learn_body(context.body, kind)
-    body = context.body
+    body = _body_bytes(context.body)
+    scrubber.learn_body(body, kind)
     return RecordedRequest(
         context.method,
         scrubber.url(url),
         scrubber.headers(headers),
         None if body is None else scrubber.body(body, kind),
     )
+
+
+def _body_bytes(body: bytes | RequestBody | None) -> bytes | None:
+    """What the cassette keeps of a request body: a streamed body (a ``Multipart`` upload
+    from disk) is not read twice, so it is kept as a one-line description of itself."""
+    if body is None or isinstance(body, bytes):
+        return body
+    length = "unknown length" if body.length is None else f"{body.length} bytes"
+    return f"<streamed body: {body.content_type or 'no content type'}, {length}>".encode()
 
 
 def _record_headers(headers: Headers, scrubber: Scrubber) -> dict[str, str]:
