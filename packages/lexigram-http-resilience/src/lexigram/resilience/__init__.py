@@ -8,6 +8,7 @@ contracts of ``lexigram.contracts.resilience``, so the HTTP client runs it uncha
 :class:`FakeClock` runs retries and breaker breaks in no real time.
 """
 
+from lexigram.contracts.clock import FakeClock
 from lexigram.resilience._budget import RetryBudget
 from lexigram.resilience._bulkhead import Bulkhead
 from lexigram.resilience._circuit import (
@@ -35,7 +36,6 @@ from lexigram.resilience._pipeline import ResiliencePipeline
 from lexigram.resilience._rate_limit import RateLimiter
 from lexigram.resilience._retry import RetryPolicy, parse_retry_after
 from lexigram.resilience._strategy import Clock, NextStage, ResilienceStrategy, Sleep
-from lexigram.resilience._testing import FakeClock
 from lexigram.resilience._timeout import AttemptTimeout, TotalTimeout
 
 __all__ = [
