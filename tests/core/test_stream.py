@@ -136,7 +136,8 @@ class ScriptedTransport:
 
 
 def client_for(transport: ScriptedTransport, **kwargs: Any) -> HTTPClient:
-    kwargs.setdefault("config", NO_RETRY)
+    if "pipeline" not in kwargs and "retry_policy" not in kwargs:
+        kwargs.setdefault("config", NO_RETRY)  # http.retry beside a pipeline is refused
     return HTTPClient(transport=transport, **kwargs)
 
 

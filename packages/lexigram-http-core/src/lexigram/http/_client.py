@@ -67,6 +67,21 @@ def _unexpected(verb: str, names: Mapping[str, object]) -> TypeError:
     return TypeError(f"{verb}() got an unexpected keyword argument {name!r}")
 
 
+def _check_retry_unused(config: HTTPClientConfig, given: str) -> None:
+    """Refuse ``http.retry`` keys that a pipeline or retry policy would silently override."""
+    fields = sorted(config.retry.model_fields_set)
+    if not fields:
+        return
+    keys = ", ".join(f"http.retry.{name}" for name in fields)
+    alternatives = ", ".join(f"resilience.retry.{name}" for name in fields)
+    raise ValueError(
+        f"{keys} is set, but this client's retries come from its {given} "
+        f"(ResiliencePipelineProtocol / RetryPolicyProtocol, e.g. ResilienceModule), not from "
+        f"http.retry, which configures only the default retry policy: configure the retries "
+        f"there instead (with ResilienceModule: {alternatives}) and remove {keys}"
+    )
+
+
 def _positive_timeout(timeout: float) -> float:
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
         raise TypeError(f"timeout must be a number of seconds, not {type(timeout).__name__}")
@@ -139,6 +154,8 @@ class HTTPClient:
         self._send = transport.send  # bound once, not per attempt
         self._chain = _chain(interceptors)
         self._resilience: RetryPolicyProtocol | ResiliencePipelineProtocol | None
+        if pipeline is not None or retry_policy is not None:
+            _check_retry_unused(config, "pipeline" if pipeline is not None else "retry_policy")
         if pipeline is not None:
             self._resilience = pipeline
         elif retry_policy is not None:
