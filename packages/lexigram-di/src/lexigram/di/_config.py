@@ -19,8 +19,10 @@ from pydantic import BaseModel, ValidationError
 from lexigram.di._errors import ConfigError, key_name
 from lexigram.di._provider import Provider, describe
 
-__all__ = ["Layers", "load", "parse_scalar", "resolve_section"]
+__all__ = ["DEFAULT_CONFIG_FILE", "Layers", "load", "parse_scalar", "resolve_section"]
 
+DEFAULT_CONFIG_FILE: Final = "application.yaml"
+"""The configuration file an ``Application`` reads by default, in the working directory."""
 ENV_PREFIX: Final = "LEX_"
 PROFILE_VAR: Final = "LEX_PROFILE"
 _BOOL_TAG: Final = "tag:yaml.org,2002:bool"
@@ -112,16 +114,19 @@ def load(
 ) -> Layers:
     """Read the base file, the profile overlay and the ``LEX_*`` variables, in that order.
 
-    A missing ``application.yaml`` (or profile file) is no error; a missing ``config_file``
-    named explicitly is.
+    ``config_file=None`` reads no file at all (the environment only). A missing
+    ``application.yaml`` (the default) or profile file is no error; a missing ``config_file``
+    named otherwise is.
     """
     layers = Layers()
-    base = Path("application.yaml") if config_file is None else Path(config_file)
-    if config_file is not None and not base.is_file():
-        raise ConfigError(f"{base}: configuration file not found")
-    files = [base]
-    if profile:
-        files.append(base.with_name(f"{base.stem}.{profile}{base.suffix}"))
+    files: list[Path] = []
+    if config_file is not None:
+        base = Path(config_file)
+        if os.fspath(config_file) != DEFAULT_CONFIG_FILE and not base.is_file():
+            raise ConfigError(f"{base}: configuration file not found")
+        files.append(base)
+        if profile:
+            files.append(base.with_name(f"{base.stem}.{profile}{base.suffix}"))
     for path in files:
         if path.is_file():
             data, lines = _read_yaml(path)
