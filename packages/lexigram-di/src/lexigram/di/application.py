@@ -20,6 +20,11 @@ logger = logging.getLogger("lexigram.di")
 
 _State = Literal["new", "starting", "started", "failed", "stopped"]
 
+_NOT_STARTED = (
+    "the Application has not started; enter it first: "
+    "`async with Application.boot(modules=[...]) as app:` (or `await app.start()`)"
+)
+
 
 class Application:
     """Runs modules and providers: ``async with Application.boot(modules=[AppModule]) as app``.
@@ -60,6 +65,16 @@ class Application:
         self._environ = environ
         self._state: _State = "new"
         self._booted: list[Provider] = []
+        self.container._hint = _NOT_STARTED
+
+    def __repr__(self) -> str:
+        modules = ", ".join(key_name(getattr(spec, "module", spec)) for spec in self._modules)
+        # Module class names only: a configuration's repr may hold values from the config.
+        booted = f" providers={len(self.providers)}" if self.providers else ""
+        return (
+            f"<{type(self).__name__} {self._state} modules=[{modules}]{booted} "
+            f"profile={self.profile!r}>"
+        )
 
     @classmethod
     def boot(
@@ -109,6 +124,7 @@ class Application:
         if self._state != "new":
             raise RuntimeError(f"this Application is {self._state}; an application starts once")
         self._state = "starting"
+        self.container._hint = None
         try:
             await self._start()
         except BaseException:

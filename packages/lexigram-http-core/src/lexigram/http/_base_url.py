@@ -96,6 +96,7 @@ class BaseURLHTTPClient:
             circuit_breaker=circuit_breaker,
             metrics=metrics,
         )
+        self._client._name = "BaseURLHTTPClient"
 
     @property
     def base_url(self) -> str:

@@ -8,6 +8,7 @@ import enum
 import functools
 import math
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Never, Self
@@ -123,6 +124,7 @@ class HTTPClient:
         "_config",
         "_default_timeout",
         "_direct",
+        "_name",
         "_observer",
         "_resilience",
         "_send",
@@ -170,6 +172,7 @@ class HTTPClient:
         self._sleep = sleep
         self._default_timeout = config.pool.timeout
         self._state = ClientState.UNOPENED
+        self._name = "HTTPClient"  # the class a user made, for the unclosed-client warning
         # Fixed at construction, as everything it looks at.
         self._direct = (
             self._resilience is None
@@ -221,6 +224,22 @@ class HTTPClient:
 
     def __repr__(self) -> str:
         return f"<HTTPClient state={self._state.value}>"
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        # One warning naming our class, instead of aiohttp's "Unclosed client session" and
+        # "Unclosed connector": the transport drops its connections without warning again.
+        # Only a transport holding connections counts (a mock one holds nothing).
+        # getattr: a constructor that raised leaves the slots unset.
+        if getattr(self, "_state", None) is not ClientState.OPENED:
+            return
+        abandon = getattr(self._transport, "_abandon", None)
+        if abandon is not None and abandon():
+            _warn(
+                f"unclosed {self._name}: close it with `async with {self._name}(...) as client:` "
+                "or `await client.aclose()`",
+                ResourceWarning,
+                source=self,
+            )
 
     # -- verbs ------------------------------------------------------------------------------
     # Explicit keywords: typed for callers, and no dict unpacking on the hot path. The trailing

@@ -673,3 +673,18 @@ class StreamContext:
 
     def __repr__(self) -> str:
         return f"<StreamContext {'open' if self._response is not None else 'unopened'}>"
+
+    if not TYPE_CHECKING:  # run-time hints only: type checkers keep flagging the misuse
+
+        def __aiter__(self):
+            raise TypeError(_USE_ASYNC_WITH)
+
+        def __await__(self):
+            raise TypeError(_USE_ASYNC_WITH)
+
+
+_USE_ASYNC_WITH: Final = (
+    "stream() returns an async context manager, not an iterator or an awaitable: "
+    "`async with client.stream(method, url) as response:` then `async for line in response` "
+    "(or response.sse(), response.ndjson(), response.iter_bytes())"
+)
