@@ -269,8 +269,17 @@ def _explicit_fields(model: BaseModel) -> dict[str, Any]:
         value = getattr(model, name)
         info = fields.get(name)
         key = info.alias if info is not None and info.alias else name
-        out[key] = _explicit_fields(value) if isinstance(value, BaseModel) else value
+        out[key] = _explicit_value(value)
     return out
+
+
+def _explicit_value(value: Any) -> Any:
+    # Models inside a mapping (named sub-configurations) merge field by field too.
+    if isinstance(value, BaseModel):
+        return _explicit_fields(value)
+    if isinstance(value, Mapping) and any(isinstance(item, BaseModel) for item in value.values()):
+        return {name: _explicit_value(item) for name, item in value.items()}
+    return value
 
 
 def _leaf_paths(data: Mapping[Any, Any], prefix: KeyPath) -> list[KeyPath]:
