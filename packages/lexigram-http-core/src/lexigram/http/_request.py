@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import json as _jsonlib
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any, Final, TypeAlias
+from collections.abc import Mapping
+from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
 
 from lexigram.contracts.web import (
@@ -14,18 +14,13 @@ from lexigram.contracts.web import (
     HeadersInput,
     HTTPUsageError,
     InvalidURLError,
+    ParamsInput,
     RequestContext,
+    RequestData,
     redact_url,
 )
 
 __all__ = ["ParamsInput", "RequestData"]
-
-ParamsInput: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]]
-"""Query parameters: a mapping (a list or tuple value repeats the name) or ``(name, value)``
-pairs. Values are sent as text: ``True``/``False`` as ``true``/``false``, ``None`` as empty."""
-
-RequestData: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]] | bytes | str
-"""``data=``: a mapping or pairs (form-encoded) or raw ``bytes`` / ``str`` (UTF-8)."""
 
 _JSON_ENCODER: Final = _jsonlib.JSONEncoder(
     ensure_ascii=False, allow_nan=False, separators=(",", ":")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json as _jsonlib
 from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import Any, Final, Never, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Never, Self, TypeAlias, Unpack
 from urllib.parse import urlencode, urlsplit
 
 from lexigram.contracts.web import (
@@ -20,11 +20,15 @@ from lexigram.contracts.web import (
     HTTPTimeoutError,
     InvalidURLError,
     RequestContext,
+    StreamOptions,
     redact_url,
 )
 from lexigram.result import Err, Ok, Result
 from lexigram.testing.http._matching import param_text
 from lexigram.testing.http._router import CallList, Router
+
+if TYPE_CHECKING:
+    from lexigram.http import HTTPClient, StreamContext
 
 __all__ = ["FakeHTTPClient"]
 
@@ -89,14 +93,19 @@ class FakeHTTPClient:
     or metrics: to test those, use the real client over :class:`MockTransport`.
 
     ``timeout`` is the default deadline of a call (``None``: none), bounding injected latency.
+
+    :meth:`stream` implements ``StreamingHTTPClientProtocol``: script the body on the router
+    (``router.post(url).stream("data: a\\n\\n", ...)``) and read it as from ``HTTPClient``
+    (lines, ``sse()``, ``ndjson()``, ``iter_bytes()``), decoded by the same code.
     """
 
-    __slots__ = ("_closed", "_router", "_timeout")
+    __slots__ = ("_closed", "_router", "_streamer", "_timeout")
 
     def __init__(self, router: Router | None = None, *, timeout: float | None = None) -> None:
         self._router = router if router is not None else Router()
         self._timeout = timeout
         self._closed = False
+        self._streamer: HTTPClient | None = None
 
     @property
     def router(self) -> Router:
@@ -116,6 +125,31 @@ class FakeHTTPClient:
     async def aclose(self) -> None:
         """Close the client; later calls raise ``ClientClosedError``. Idempotent."""
         self._closed = True
+        if self._streamer is not None:
+            await self._streamer.aclose()
+
+    def stream(self, method: str, url: str, **kwargs: Unpack[StreamOptions]) -> StreamContext:
+        """Stream the router's answer: ``async with fake.stream("GET", url) as response``.
+
+        Keywords as ``HTTPClient.stream``; the request is recorded in :attr:`calls` like the
+        others. Raises ``ClientClosedError`` once the client is closed.
+        """
+        method = method.upper()
+        if self._closed:
+            raise ClientClosedError(method=method, url=url)
+        streamer = self._streamer
+        if streamer is None:
+            # The real client's streaming over the router, without retries: the same decoding
+            # (lines, SSE, NDJSON) and the same errors as in production, and no duplicate.
+            from lexigram.http import HTTPClient, HTTPClientConfig, PoolConfig, RetryConfig
+            from lexigram.testing.http._transport import MockTransport
+
+            pool = PoolConfig() if self._timeout is None else PoolConfig(timeout=self._timeout)
+            config = HTTPClientConfig(pool=pool, retry=RetryConfig(enabled=False))
+            streamer = self._streamer = HTTPClient(
+                config, transport=MockTransport(self._router), sleep=self._router.sleep
+            )
+        return streamer.stream(method, url, **kwargs)
 
     async def __aenter__(self) -> Self:
         return self
