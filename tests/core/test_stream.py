@@ -683,7 +683,7 @@ async def test_options_are_checked_at_the_call() -> None:
     with pytest.raises(TypeError, match="reconnect"):
         client.stream("GET", URL, reconnect=3)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="unexpected keyword argument 'stream'"):
-        client.stream("GET", URL, stream=True)  # type: ignore[arg-type]
+        client.stream("GET", URL, stream=True)  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="max_reconnects"):
         SSEReconnect(max_reconnects=-1)
     await client.aclose()

@@ -15,7 +15,7 @@ from typing import Any, NoReturn, Protocol, Self, Unpack, runtime_checkable
 from lexigram.contracts.web._errors import HTTPClientError
 from lexigram.contracts.web._headers import Headers
 from lexigram.contracts.web._models import HttpResponse, RequestContext
-from lexigram.contracts.web._options import StreamOptions
+from lexigram.contracts.web._options import RequestOptions, StreamOptions
 from lexigram.contracts.web._sse import ServerSentEvent
 from lexigram.result import Result
 
@@ -47,35 +47,48 @@ class HTTPClientProtocol(Protocol):
     refusals (circuit open, retries exhausted, load shedding) and usage errors are raised.
 
     Subclass it to write a fake: define only the verbs you need; the others delegate to
-    ``request()``, which raises ``NotImplementedError`` unless you define it.
+    ``request()``, which raises ``NotImplementedError`` unless you define it. The keywords are
+    :class:`RequestOptions`, so a misspelt one is a type error on the protocol too.
     """
 
-    async def get(self, url: str, **kwargs: Any) -> Result[HttpResponse, HTTPClientError]:
+    async def get(
+        self, url: str, **kwargs: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
         """Send a GET request."""
         return await self.request("GET", url, **kwargs)
 
-    async def post(self, url: str, **kwargs: Any) -> Result[HttpResponse, HTTPClientError]:
+    async def post(
+        self, url: str, **kwargs: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
         """Send a POST request."""
         return await self.request("POST", url, **kwargs)
 
-    async def put(self, url: str, **kwargs: Any) -> Result[HttpResponse, HTTPClientError]:
+    async def put(
+        self, url: str, **kwargs: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
         """Send a PUT request."""
         return await self.request("PUT", url, **kwargs)
 
-    async def delete(self, url: str, **kwargs: Any) -> Result[HttpResponse, HTTPClientError]:
+    async def delete(
+        self, url: str, **kwargs: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
         """Send a DELETE request."""
         return await self.request("DELETE", url, **kwargs)
 
-    async def patch(self, url: str, **kwargs: Any) -> Result[HttpResponse, HTTPClientError]:
+    async def patch(
+        self, url: str, **kwargs: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
         """Send a PATCH request."""
         return await self.request("PATCH", url, **kwargs)
 
-    async def head(self, url: str, **kwargs: Any) -> Result[HttpResponse, HTTPClientError]:
+    async def head(
+        self, url: str, **kwargs: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
         """Send a HEAD request."""
         return await self.request("HEAD", url, **kwargs)
 
     async def request(
-        self, method: str, url: str, **kwargs: Any
+        self, method: str, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a request with any method."""
         _not_implemented(self, "request")

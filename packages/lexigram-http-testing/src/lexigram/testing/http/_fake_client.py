@@ -1,25 +1,27 @@
 """``FakeHTTPClient``: ``HTTPClientProtocol`` answered by a router, for domain tests."""
-# ruff: noqa: ASYNC109  (``timeout=`` is the per-call deadline, as on HTTPClient)
 
 from __future__ import annotations
 
+import difflib
 import json as _jsonlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Never, Self, TypeAlias, Unpack
+from typing import TYPE_CHECKING, Any, Final, Self, TypeAlias, Unpack
 from urllib.parse import urlencode, urlsplit
 
 from lexigram.contracts.web import (
     ClientClosedError,
     Headers,
-    HeadersInput,
     HTTPClientError,
     HTTPConnectionError,
     HttpResponse,
     HTTPStatusError,
     HTTPTimeoutError,
     InvalidURLError,
+    ParamsInput,
     RequestContext,
+    RequestData,
+    RequestOptions,
     StreamOptions,
     redact_url,
 )
@@ -32,8 +34,9 @@ if TYPE_CHECKING:
 
 __all__ = ["FakeHTTPClient"]
 
-Params: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]]
-Data: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]] | bytes | str
+Params: TypeAlias = ParamsInput
+Data: TypeAlias = RequestData
+_KEYS: Final = RequestOptions.__optional_keys__
 
 _JSON_ENCODER: Final = _jsonlib.JSONEncoder(
     ensure_ascii=False, allow_nan=False, separators=(",", ":")
@@ -165,285 +168,74 @@ class FakeHTTPClient:
     def __repr__(self) -> str:
         return f"<FakeHTTPClient {self._router!r}>"
 
+    # The keywords are RequestOptions (lexigram.contracts.web), as on HTTPClient.
+
     async def get(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: Params | None = None,
-        json: Any = None,
-        data: Data | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a GET request."""
-        if unexpected:
-            raise TypeError(f"get() got an unexpected keyword argument {next(iter(unexpected))!r}")
-        return await self._call(
-            "GET",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call("GET", url, kwargs)
 
     async def post(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: Params | None = None,
-        json: Any = None,
-        data: Data | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a POST request."""
-        if unexpected:
-            raise TypeError(f"post() got an unexpected keyword argument {next(iter(unexpected))!r}")
-        return await self._call(
-            "POST",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call("POST", url, kwargs)
 
     async def put(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: Params | None = None,
-        json: Any = None,
-        data: Data | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a PUT request."""
-        if unexpected:
-            raise TypeError(f"put() got an unexpected keyword argument {next(iter(unexpected))!r}")
-        return await self._call(
-            "PUT",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call("PUT", url, kwargs)
 
     async def delete(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: Params | None = None,
-        json: Any = None,
-        data: Data | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a DELETE request."""
-        if unexpected:
-            raise TypeError(
-                f"delete() got an unexpected keyword argument {next(iter(unexpected))!r}"
-            )
-        return await self._call(
-            "DELETE",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call("DELETE", url, kwargs)
 
     async def patch(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: Params | None = None,
-        json: Any = None,
-        data: Data | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a PATCH request."""
-        if unexpected:
-            raise TypeError(
-                f"patch() got an unexpected keyword argument {next(iter(unexpected))!r}"
-            )
-        return await self._call(
-            "PATCH",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call("PATCH", url, kwargs)
 
     async def head(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: Params | None = None,
-        json: Any = None,
-        data: Data | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a HEAD request."""
-        if unexpected:
-            raise TypeError(f"head() got an unexpected keyword argument {next(iter(unexpected))!r}")
-        return await self._call(
-            "HEAD",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call("HEAD", url, kwargs)
 
     async def options(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: Params | None = None,
-        json: Any = None,
-        data: Data | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
-        """Send a OPTIONS request."""
-        if unexpected:
-            raise TypeError(
-                f"options() got an unexpected keyword argument {next(iter(unexpected))!r}"
-            )
-        return await self._call(
-            "OPTIONS",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        """Send an OPTIONS request."""
+        return await self._call("OPTIONS", url, kwargs)
 
     async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: Params | None = None,
-        json: Any = None,
-        data: Data | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, method: str, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a request with any method."""
-        if unexpected:
-            raise TypeError(
-                f"request() got an unexpected keyword argument {next(iter(unexpected))!r}"
-            )
-        return await self._call(
-            method,
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call(method, url, kwargs)
 
     async def _call(
-        self,
-        method: str,
-        url: str,
-        headers: HeadersInput | None,
-        params: Params | None,
-        json: Any,
-        data: Data | None,
-        content: bytes | str | None,
-        timeout: float | None,
-        allow_redirects: bool,
-        idempotency_key: str | None,
-        extensions: Mapping[str, Any] | None,
+        self, method: str, url: str, options: RequestOptions
     ) -> Result[HttpResponse, HTTPClientError]:
+        unknown = options.keys() - _KEYS
+        if unknown:
+            name = sorted(unknown)[0]
+            close = difflib.get_close_matches(name, list(_KEYS), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise TypeError(f"unexpected keyword argument {name!r} for a {method} request{hint}")
+        headers = options.get("headers")
+        params = options.get("params")
+        json = options.get("json")
+        data = options.get("data")
+        content = options.get("content")
+        timeout = options.get("timeout")
+        allow_redirects = options.get("allow_redirects", True)
+        idempotency_key = options.get("idempotency_key")
+        extensions = options.get("extensions")
         method = method.upper()
         if self._closed:
             raise ClientClosedError(method=method, url=url)
