@@ -15,6 +15,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from lexigram.http import BaseURLHTTPClient, HTTPClient
+from lexigram.testing.http import FakeHTTPClient, MockTransport, Router
+
 ROOT = Path(__file__).resolve().parents[2]
 PYRIGHT = "pyright@1.1.407"
 
@@ -136,3 +141,18 @@ def test_pyright_strict_reports_a_typo_the_same_way_everywhere(tmp_path: Path) -
             "reportArgumentType",
         ),
     ], result.stdout
+
+
+async def test_at_run_time_a_typo_is_a_type_error_with_a_suggestion() -> None:
+    router = Router()
+    clients: list[HTTPClient | BaseURLHTTPClient | FakeHTTPClient] = [
+        HTTPClient(transport=MockTransport(router)),
+        BaseURLHTTPClient("https://h.example", transport=MockTransport(router)),
+        FakeHTTPClient(router),
+    ]
+    expected = r"^unexpected keyword argument 'timout' for a GET request; did you mean 'timeout'\?"
+    for client in clients:
+        async with client:
+            with pytest.raises(TypeError, match=expected):
+                await client.get("https://h.example/", timout=3)  # type: ignore[call-arg]
+    assert len(router.calls) == 0
