@@ -100,7 +100,8 @@ def pool_config(connections: int, *, retry: bool) -> HTTPClientConfig:
             max_connections_per_host=connections,
             max_keepalive_connections=connections,
         ),
-        retry=RetryConfig(enabled=retry),
+        # Left unset with retries on: http.retry beside a pipeline is refused (it does nothing).
+        retry=RetryConfig() if retry else RetryConfig(enabled=False),
     )
 
 

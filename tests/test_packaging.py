@@ -229,6 +229,7 @@ def test_contracts_alone_installs_with_no_third_party_package(wheels: Path, tmp_
         import importlib.util
         import lexigram.result, lexigram.contracts.web
         import lexigram.contracts.resilience, lexigram.contracts.observability
+        import lexigram.contracts.clock
         from lexigram.result import Ok
         from lexigram.contracts.web import HttpResponse, HTTPClientProtocol
         # lexigram is a plain namespace here: no lexigram-di, no Application.

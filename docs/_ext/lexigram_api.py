@@ -34,6 +34,7 @@ from sphinx.util.nodes import nested_parse_with_titles
 # ``__module__`` of its own (a constant, a type alias): the first that lists it.
 PACKAGES = [
     "lexigram.result",
+    "lexigram.contracts.clock",
     "lexigram.contracts.web",
     "lexigram.contracts.resilience",
     "lexigram.contracts.observability",

@@ -14,6 +14,7 @@ import pytest
 PACKAGES = [
     "lexigram.result",
     "lexigram.contracts.web",
+    "lexigram.contracts.clock",
     "lexigram.contracts.resilience",
     "lexigram.contracts.observability",
 ]

@@ -236,8 +236,11 @@ async def test_an_unknown_keyword_is_a_type_error_naming_it(verb: str) -> None:
     transport = StubTransport()
     args = ("GET", URL) if verb == "request" else (URL,)
     async with client_for(transport) as client:
+        method = "GET" if verb == "request" else verb.upper()
         with pytest.raises(
-            TypeError, match=rf"^{verb}\(\) got an unexpected keyword argument 'jsn'"
+            TypeError,
+            match=rf"^unexpected keyword argument 'jsn' for a {method} request; "
+            "did you mean 'json'\\? \\(known: allow_redirects, content, ",
         ):
             await getattr(client, verb)(*args, jsn={})
     assert transport.sent == []

@@ -139,7 +139,8 @@ class ScriptedTransport:
 
 
 def client_for(transport: ScriptedTransport, **kwargs: Any) -> HTTPClient:
-    kwargs.setdefault("config", NO_RETRY)
+    if "pipeline" not in kwargs and "retry_policy" not in kwargs:
+        kwargs.setdefault("config", NO_RETRY)  # http.retry beside a pipeline is refused
     return HTTPClient(transport=transport, **kwargs)
 
 
@@ -685,7 +686,7 @@ async def test_options_are_checked_at_the_call() -> None:
     with pytest.raises(TypeError, match="reconnect"):
         client.stream("GET", URL, reconnect=3)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="unexpected keyword argument 'stream'"):
-        client.stream("GET", URL, stream=True)  # type: ignore[arg-type]
+        client.stream("GET", URL, stream=True)  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="max_reconnects"):
         SSEReconnect(max_reconnects=-1)
     await client.aclose()

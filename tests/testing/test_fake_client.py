@@ -80,7 +80,7 @@ async def test_usage_errors_are_raised() -> None:
     with pytest.raises(TypeError, match="at most one"):
         await client.post("https://h.example/", json={}, content=b"")
     with pytest.raises(TypeError, match="unexpected keyword argument 'jsn'"):
-        await client.post("https://h.example/", jsn={})  # type: ignore[arg-type]
+        await client.post("https://h.example/", jsn={})  # type: ignore[call-arg]
     async with client:
         pass
     with pytest.raises(ClientClosedError):

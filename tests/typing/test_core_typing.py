@@ -57,7 +57,7 @@ async def _typed_calls(client: HTTPClient, base: BaseURLHTTPClient) -> None:
     )
     assert_type(await base.post("/invoices", json={"amount_cents": 4200}), HttpResponse)
     # Unknown keywords and wrong types are refused statically as well as at run time:
-    await client.get("https://h/", jsn={})  # type: ignore[arg-type]
+    await client.get("https://h/", jsn={})  # type: ignore[call-arg]
     await client.get("https://h/", timeout="5")  # type: ignore[arg-type]
     await base.get("/x", jsn={})  # type: ignore[call-arg]
 

@@ -19,8 +19,10 @@ from pydantic import BaseModel, ValidationError
 from lexigram.di._errors import ConfigError, key_name
 from lexigram.di._provider import Provider, describe
 
-__all__ = ["Layers", "load", "parse_scalar", "resolve_section"]
+__all__ = ["DEFAULT_CONFIG_FILE", "Layers", "load", "parse_scalar", "resolve_section"]
 
+DEFAULT_CONFIG_FILE: Final = "application.yaml"
+"""The configuration file an ``Application`` reads by default, in the working directory."""
 ENV_PREFIX: Final = "LEX_"
 PROFILE_VAR: Final = "LEX_PROFILE"
 _BOOL_TAG: Final = "tag:yaml.org,2002:bool"
@@ -112,16 +114,19 @@ def load(
 ) -> Layers:
     """Read the base file, the profile overlay and the ``LEX_*`` variables, in that order.
 
-    A missing ``application.yaml`` (or profile file) is no error; a missing ``config_file``
-    named explicitly is.
+    ``config_file=None`` reads no file at all (the environment only). A missing
+    ``application.yaml`` (the default) or profile file is no error; a missing ``config_file``
+    named otherwise is.
     """
     layers = Layers()
-    base = Path("application.yaml") if config_file is None else Path(config_file)
-    if config_file is not None and not base.is_file():
-        raise ConfigError(f"{base}: configuration file not found")
-    files = [base]
-    if profile:
-        files.append(base.with_name(f"{base.stem}.{profile}{base.suffix}"))
+    files: list[Path] = []
+    if config_file is not None:
+        base = Path(config_file)
+        if os.fspath(config_file) != DEFAULT_CONFIG_FILE and not base.is_file():
+            raise ConfigError(f"{base}: configuration file not found")
+        files.append(base)
+        if profile:
+            files.append(base.with_name(f"{base.stem}.{profile}{base.suffix}"))
     for path in files:
         if path.is_file():
             data, lines = _read_yaml(path)
@@ -264,8 +269,17 @@ def _explicit_fields(model: BaseModel) -> dict[str, Any]:
         value = getattr(model, name)
         info = fields.get(name)
         key = info.alias if info is not None and info.alias else name
-        out[key] = _explicit_fields(value) if isinstance(value, BaseModel) else value
+        out[key] = _explicit_value(value)
     return out
+
+
+def _explicit_value(value: Any) -> Any:
+    # Models inside a mapping (named sub-configurations) merge field by field too.
+    if isinstance(value, BaseModel):
+        return _explicit_fields(value)
+    if isinstance(value, Mapping) and any(isinstance(item, BaseModel) for item in value.values()):
+        return {name: _explicit_value(item) for name, item in value.items()}
+    return value
 
 
 def _leaf_paths(data: Mapping[Any, Any], prefix: KeyPath) -> list[KeyPath]:

@@ -51,7 +51,7 @@ class Container:
     replaces a key for tests and wins over every registration, before or after resolution.
     """
 
-    __slots__ = ("_building", "_factories", "_instances", "_overridden", "_waiting")
+    __slots__ = ("_building", "_factories", "_hint", "_instances", "_overridden", "_waiting")
 
     def __init__(self) -> None:
         # Built singletons and overrides: the only thing the fast path of resolve() reads.
@@ -62,6 +62,13 @@ class Container:
         self._building: dict[object, asyncio.Future[Any]] = {}
         # (chain of a task, key it awaits): who waits for whom, to detect cross-task cycles.
         self._waiting: list[tuple[tuple[object, ...], object]] = []
+        # Added to "No provider" errors while set: the Application's "not started" hint.
+        self._hint: str | None = None
+
+    def __repr__(self) -> str:
+        keys = {*self._instances, *self._factories} - {Container}
+        built = sum(key in self._instances for key in keys)
+        return f"<Container keys={len(keys)} built={built} overridden={len(self._overridden)}>"
 
     def singleton(
         self,
@@ -140,7 +147,10 @@ class Container:
         chain = _CHAIN.get()
         entry = self._factories.get(key)
         if entry is None:
-            raise ResolutionError(key, chain)
+            error = ResolutionError(key, chain)
+            if self._hint is not None:
+                error = ResolutionError(key, chain, f"{error}: {self._hint}")
+            raise error
         if key in chain:
             raise CycleError((*chain[chain.index(key) :], key))
         factory, singleton = entry

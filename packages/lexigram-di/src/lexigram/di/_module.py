@@ -108,23 +108,32 @@ def module(
     return decorate
 
 
-def flatten(roots: Iterable[ModuleSpec]) -> list[DynamicModule]:
+def flatten(
+    roots: Iterable[ModuleSpec], overrides: Iterable[ModuleSpec] = ()
+) -> list[DynamicModule]:
     """Every module reachable from ``roots``, depth-first, imports before importers.
 
     Equal imports count once; two unequal configurations of one module class, or an import
-    cycle, raise :class:`BootError`.
+    cycle, raise :class:`BootError`. A module in ``overrides`` replaces every import of its
+    module class (``HTTPModule.stub()`` for the app's ``HTTPModule.configure()``); one that
+    nothing imports, or two of the same class, raise :class:`BootError`.
     """
+    replacing: dict[type[Module], DynamicModule] = {}
+    for spec in overrides:
+        dynamic = _dynamic(spec, "Application overrides=")
+        if dynamic.module in replacing:
+            raise BootError(
+                f"overrides= lists {key_name(dynamic.module)} twice: "
+                f"{replacing[dynamic.module]!r} and {dynamic!r}"
+            )
+        replacing[dynamic.module] = dynamic
     chosen: dict[type[Module], tuple[DynamicModule, tuple[str, ...]]] = {}
     visiting: list[type[Module]] = []
     order: list[DynamicModule] = []
 
     def visit(spec: ModuleSpec, via: tuple[str, ...]) -> None:
-        if isinstance(spec, DynamicModule):
-            dynamic = spec
-        elif isinstance(spec, type) and issubclass(spec, Module):
-            dynamic = DynamicModule(spec)
-        else:
-            raise BootError(f"{' -> '.join(via)} imports {spec!r}, which is not a Module")
+        dynamic = _dynamic(spec, f"{' -> '.join(via)} imports")
+        dynamic = replacing.get(dynamic.module, dynamic)
         cls = dynamic.module
         if cls in visiting:
             cycle = [*visiting[visiting.index(cls) :], cls]
@@ -148,7 +157,22 @@ def flatten(roots: Iterable[ModuleSpec]) -> list[DynamicModule]:
 
     for root in roots:
         visit(root, ("Application",))
+    unused = [dynamic for cls, dynamic in replacing.items() if cls not in chosen]
+    if unused:
+        raise BootError(
+            f"overrides= lists {', '.join(map(repr, unused))}, but no module imports "
+            f"{', '.join(key_name(dynamic.module) for dynamic in unused)}: "
+            "list it in modules= instead"
+        )
     return order
+
+
+def _dynamic(spec: ModuleSpec, where: str) -> DynamicModule:
+    if isinstance(spec, DynamicModule):
+        return spec
+    if isinstance(spec, type) and issubclass(spec, Module):
+        return DynamicModule(spec)
+    raise BootError(f"{where} {spec!r}, which is not a Module")
 
 
 def instantiate(specs: Iterable[tuple[ProviderSpec, str]]) -> list[Provider]:

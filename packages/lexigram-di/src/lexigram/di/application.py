@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType, TracebackType
 from typing import Any, Literal, Self
 
-from lexigram.di._config import PROFILE_VAR, load, resolve_section
+from lexigram.di._config import DEFAULT_CONFIG_FILE, PROFILE_VAR, load, resolve_section
 from lexigram.di._container import Container
 from lexigram.di._errors import BootError, ConfigError, ShutdownError, key_name
 from lexigram.di._module import ModuleSpec, ProviderSpec, flatten, instantiate
@@ -20,29 +20,37 @@ logger = logging.getLogger("lexigram.di")
 
 _State = Literal["new", "starting", "started", "failed", "stopped"]
 
+_NOT_STARTED = (
+    "the Application has not started; enter it first: "
+    "`async with Application.boot(modules=[...]) as app:` (or `await app.start()`)"
+)
+
 
 class Application:
     """Runs modules and providers: ``async with Application.boot(modules=[AppModule]) as app``.
 
     ``start()`` collects the providers (imports before importers, then ``providers=``),
-    reads the configuration (``application.yaml`` in the working directory or
-    ``config_file``, the ``application.{profile}.yaml`` overlay, ``LEX_*`` variables), gives each
+    reads the configuration (``config_file``, by default ``application.yaml`` in the working
+    directory, ``None`` for no file; its ``.{profile}`` overlay; ``LEX_*`` variables), gives each
     provider its section, calls every ``register``, then every ``boot`` in that same order.
     ``stop()`` shuts the booted providers down in reverse. ``app.container`` resolves services;
     it also holds the application itself under :class:`Application`.
 
     ``profile`` defaults to the ``LEX_PROFILE`` variable; ``environ`` (default ``os.environ``)
-    replaces the process environment, for tests.
+    replaces the process environment, for tests. ``overrides`` are modules that replace every
+    import of their module class, for tests: ``overrides=[HTTPModule.stub(transport=mock)]``
+    stands in for the ``HTTPModule.configure(...)`` that ``AppModule`` imports.
     """
 
     def __init__(
         self,
         modules: Iterable[ModuleSpec] = (),
         providers: Iterable[ProviderSpec] = (),
-        config_file: str | os.PathLike[str] | None = None,
+        config_file: str | os.PathLike[str] | None = DEFAULT_CONFIG_FILE,
         *,
         profile: str | None = None,
         environ: Mapping[str, str] | None = None,
+        overrides: Iterable[ModuleSpec] = (),
     ) -> None:
         self.container = Container()
         self.providers: tuple[Provider, ...] = ()
@@ -52,23 +60,42 @@ class Application:
         self.profile = profile
         self._modules = tuple(modules)
         self._provider_specs = tuple(providers)
+        self._overrides = tuple(overrides)
         self._config_file = config_file
         self._environ = environ
         self._state: _State = "new"
         self._booted: list[Provider] = []
+        self.container._hint = _NOT_STARTED
+
+    def __repr__(self) -> str:
+        modules = ", ".join(key_name(getattr(spec, "module", spec)) for spec in self._modules)
+        # Module class names only: a configuration's repr may hold values from the config.
+        booted = f" providers={len(self.providers)}" if self.providers else ""
+        return (
+            f"<{type(self).__name__} {self._state} modules=[{modules}]{booted} "
+            f"profile={self.profile!r}>"
+        )
 
     @classmethod
     def boot(
         cls,
         modules: Iterable[ModuleSpec] = (),
         providers: Iterable[ProviderSpec] = (),
-        config_file: str | os.PathLike[str] | None = None,
+        config_file: str | os.PathLike[str] | None = DEFAULT_CONFIG_FILE,
         *,
         profile: str | None = None,
         environ: Mapping[str, str] | None = None,
+        overrides: Iterable[ModuleSpec] = (),
     ) -> Self:
         """An application to enter with ``async with``: started on entry, stopped on exit."""
-        return cls(modules, providers, config_file, profile=profile, environ=environ)
+        return cls(
+            modules,
+            providers,
+            config_file,
+            profile=profile,
+            environ=environ,
+            overrides=overrides,
+        )
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -97,6 +124,7 @@ class Application:
         if self._state != "new":
             raise RuntimeError(f"this Application is {self._state}; an application starts once")
         self._state = "starting"
+        self.container._hint = None
         try:
             await self._start()
         except BaseException:
@@ -116,7 +144,7 @@ class Application:
             raise ShutdownError(failures) from failures[0][1]
 
     async def _start(self) -> None:
-        modules = flatten(self._modules)
+        modules = flatten(self._modules, self._overrides)
         specs = [
             (spec, key_name(dynamic.module))
             for dynamic in modules

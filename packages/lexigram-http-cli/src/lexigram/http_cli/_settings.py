@@ -14,7 +14,7 @@ from typing import Any
 
 from lexigram import Application
 from lexigram.di import ConfigError
-from lexigram.di._config import Layers, load, resolve_section
+from lexigram.di._config import DEFAULT_CONFIG_FILE, Layers, load, resolve_section
 from lexigram.http import HTTPClientConfig, HTTPModule, HTTPProvider
 from lexigram.http_cli._redact import Scrubber
 from lexigram.resilience import ResilienceConfig, ResilienceModule, ResilienceProvider
@@ -43,7 +43,9 @@ def load_settings(
 
     ``retries`` (the ``--retries`` option) replaces ``resilience.retry.max_attempts - 1``.
     """
-    layers = load(config_file, environ.get(_PROFILE_VAR) or None, environ)
+    # No --config: the working directory's application.yaml, as the application's default.
+    file = DEFAULT_CONFIG_FILE if config_file is None else config_file
+    layers = load(file, environ.get(_PROFILE_VAR) or None, environ)
     http = HTTPProvider()
     resilience = ResilienceProvider()
     errors = [*resolve_section(http, layers), *resolve_section(resilience, layers)]

@@ -36,7 +36,13 @@ from lexigram.contracts.web import (
 )
 from lexigram.http._base_url import BaseURLHTTPClient
 from lexigram.http._client import ClientState, HTTPClient
-from lexigram.http._config import HTTPClientConfig, PoolConfig, RetryConfig, TLSConfig
+from lexigram.http._config import (
+    BaseURLClientConfig,
+    HTTPClientConfig,
+    PoolConfig,
+    RetryConfig,
+    TLSConfig,
+)
 from lexigram.http._decoders import (
     DEFAULT_MAX_EVENT_BYTES,
     DEFAULT_MAX_LINE_BYTES,
@@ -60,6 +66,7 @@ __all__ = [
     "DEFAULT_MAX_LINE_BYTES",
     "AiohttpStreamingResponse",
     "AiohttpTransport",
+    "BaseURLClientConfig",
     "BaseURLHTTPClient",
     "ClientClosedError",
     "ClientState",

@@ -1,12 +1,11 @@
 """``BaseURLHTTPClient``: an SDK-style client bound to one upstream."""
-# ruff: noqa: ASYNC109  (``timeout=`` is the per-call deadline, as in httpx and aiohttp)
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Sequence
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Final, Self, Unpack
 from urllib.parse import urlsplit
 
 from lexigram.contracts.observability import MetricsRecorderProtocol
@@ -23,13 +22,14 @@ from lexigram.contracts.web import (
     InterceptorChainProtocol,
     InterceptorProtocol,
     InvalidURLError,
+    RequestOptions,
+    StreamOptions,
     redact_url,
 )
 from lexigram.http._client import ClientState, HTTPClient, _positive_timeout
 from lexigram.http._config import HTTPClientConfig
-from lexigram.http._decoders import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_LINE_BYTES
-from lexigram.http._request import ParamsInput, RequestData, _check_url, _headers
-from lexigram.http._stream import SSEReconnect, StreamContext
+from lexigram.http._request import _check_url, _headers
+from lexigram.http._stream import StreamContext
 
 __all__ = ["BaseURLHTTPClient"]
 
@@ -98,6 +98,7 @@ class BaseURLHTTPClient:
             circuit_breaker=circuit_breaker,
             metrics=metrics,
         )
+        self._client._name = "BaseURLHTTPClient"
 
     @property
     def base_url(self) -> str:
@@ -176,290 +177,49 @@ class BaseURLHTTPClient:
         return f"{url}{question}{query}{hash_}{fragment}"
 
     # -- verbs ------------------------------------------------------------------------------
+    # The keywords are RequestOptions (lexigram.contracts.web), as on HTTPClient.
 
-    async def get(
-        self,
-        path: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: ParamsInput | None = None,
-        json: Any = None,
-        data: RequestData | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-    ) -> HttpResponse:
+    async def get(self, path: str, **kwargs: Unpack[RequestOptions]) -> HttpResponse:
         """Send a GET request to ``path``."""
-        return await self._call(
-            "GET",
-            path,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call("GET", path, kwargs)
 
-    async def post(
-        self,
-        path: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: ParamsInput | None = None,
-        json: Any = None,
-        data: RequestData | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-    ) -> HttpResponse:
+    async def post(self, path: str, **kwargs: Unpack[RequestOptions]) -> HttpResponse:
         """Send a POST request to ``path`` (retried only with an ``idempotency_key``)."""
-        return await self._call(
-            "POST",
-            path,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call("POST", path, kwargs)
 
-    async def put(
-        self,
-        path: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: ParamsInput | None = None,
-        json: Any = None,
-        data: RequestData | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-    ) -> HttpResponse:
+    async def put(self, path: str, **kwargs: Unpack[RequestOptions]) -> HttpResponse:
         """Send a PUT request to ``path``."""
-        return await self._call(
-            "PUT",
-            path,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call("PUT", path, kwargs)
 
-    async def delete(
-        self,
-        path: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: ParamsInput | None = None,
-        json: Any = None,
-        data: RequestData | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-    ) -> HttpResponse:
+    async def delete(self, path: str, **kwargs: Unpack[RequestOptions]) -> HttpResponse:
         """Send a DELETE request to ``path``."""
-        return await self._call(
-            "DELETE",
-            path,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call("DELETE", path, kwargs)
 
-    async def patch(
-        self,
-        path: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: ParamsInput | None = None,
-        json: Any = None,
-        data: RequestData | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-    ) -> HttpResponse:
+    async def patch(self, path: str, **kwargs: Unpack[RequestOptions]) -> HttpResponse:
         """Send a PATCH request to ``path`` (retried only with an ``idempotency_key``)."""
-        return await self._call(
-            "PATCH",
-            path,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call("PATCH", path, kwargs)
 
-    async def head(
-        self,
-        path: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: ParamsInput | None = None,
-        json: Any = None,
-        data: RequestData | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-    ) -> HttpResponse:
+    async def head(self, path: str, **kwargs: Unpack[RequestOptions]) -> HttpResponse:
         """Send a HEAD request to ``path``."""
-        return await self._call(
-            "HEAD",
-            path,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call("HEAD", path, kwargs)
 
-    async def options(
-        self,
-        path: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: ParamsInput | None = None,
-        json: Any = None,
-        data: RequestData | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-    ) -> HttpResponse:
+    async def options(self, path: str, **kwargs: Unpack[RequestOptions]) -> HttpResponse:
         """Send an OPTIONS request to ``path``."""
-        return await self._call(
-            "OPTIONS",
-            path,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call("OPTIONS", path, kwargs)
 
     async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: ParamsInput | None = None,
-        json: Any = None,
-        data: RequestData | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
+        self, method: str, path: str, **kwargs: Unpack[RequestOptions]
     ) -> HttpResponse:
         """Send a request with any method to ``path``; keywords as in ``HTTPClient.request``."""
-        return await self._call(
-            method,
-            path,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call(method, path, kwargs)
 
-    def _call(
-        self,
-        method: str,
-        path: str,
-        headers: HeadersInput | None,
-        params: ParamsInput | None,
-        json: Any,
-        data: RequestData | None,
-        content: bytes | str | None,
-        timeout: float | None,
-        allow_redirects: bool,
-        idempotency_key: str | None,
-        extensions: Mapping[str, Any] | None,
-    ) -> Awaitable[HttpResponse]:
+    def _call(self, method: str, path: str, options: RequestOptions) -> Awaitable[HttpResponse]:
         # Not a coroutine function: the verbs await the client's call directly, one
         # coroutine frame fewer per request.
-        return self._client._perform(
-            method,
-            self.url_for(path),
-            self._merge(headers),
-            params,
-            json,
-            data,
-            content,
-            self._timeout if timeout is None else timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        self._defaults(options)
+        return self._client._perform(method, self.url_for(path), options)
 
-    def stream(
-        self,
-        method: str,
-        path: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: ParamsInput | None = None,
-        json: Any = None,
-        data: RequestData | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        idle_timeout: float | None = None,
-        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
-        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
-        reconnect: SSEReconnect | None = None,
-        sse: bool = False,
-    ) -> StreamContext:
+    def stream(self, method: str, path: str, **kwargs: Unpack[StreamOptions]) -> StreamContext:
         """Stream the response of a request to ``path``: ``async with client.stream(...) as r``.
 
         The value is a :class:`StreamResponse`: ``status``, ``headers``, ``raise_for_status()``,
@@ -468,24 +228,15 @@ class BaseURLHTTPClient:
         timeouts raise on entry, a 4xx/5xx does not (call ``raise_for_status()``).
         """
         url = self.url_for(path)
-        return self._client._stream_context(
-            method,
-            url,
-            self._merge(headers),
-            params,
-            json,
-            data,
-            content,
-            self._timeout if timeout is None else timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-            idle_timeout,
-            max_line_bytes,
-            max_event_bytes,
-            reconnect,
-            sse=sse,
-        )
+        self._defaults(kwargs)
+        return self._client._stream_context(method, url, kwargs)
+
+    def _defaults(self, options: RequestOptions) -> None:
+        """Add the default headers and timeout to ``options``, a call's own keywords dict."""
+        if self._headers or "headers" in options:
+            options["headers"] = self._merge(options.get("headers"))
+        if self._timeout is not None and options.get("timeout") is None:
+            options["timeout"] = self._timeout
 
     def _merge(self, headers: HeadersInput | None) -> Headers:
         if headers is None:

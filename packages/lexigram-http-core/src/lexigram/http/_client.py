@@ -1,16 +1,17 @@
 """``HTTPClient``: the request path from a verb to the transport and back to a ``Result``."""
-# ruff: noqa: ASYNC109  (``timeout=`` is the per-call deadline, as in httpx and aiohttp)
 
 from __future__ import annotations
 
 import asyncio
+import difflib
 import enum
 import functools
 import math
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import warnings
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Any, Never, Self
+from typing import Final, Self, Unpack
 
 from lexigram.contracts.observability import MetricsRecorderProtocol
 from lexigram.contracts.resilience import (
@@ -21,7 +22,6 @@ from lexigram.contracts.resilience import (
 from lexigram.contracts.web import (
     ClientClosedError,
     Headers,
-    HeadersInput,
     HTTPBlockedAddressError,
     HTTPClientError,
     HTTPConnectionError,
@@ -34,17 +34,19 @@ from lexigram.contracts.web import (
     InterceptorChainProtocol,
     InterceptorProtocol,
     RequestContext,
+    RequestOptions,
+    SSEReconnect,
+    StreamOptions,
     TimeoutPhase,
 )
 from lexigram.http._config import HTTPClientConfig
 from lexigram.http._decoders import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_LINE_BYTES, _check_limit
 from lexigram.http._interceptors import InterceptorChain
 from lexigram.http._observe import _log_error_response, _log_failure, _Observer
-from lexigram.http._request import ParamsInput, RequestData, _build, _copy
+from lexigram.http._request import _build, _copy
 from lexigram.http._retry import DefaultRetryPolicy
 from lexigram.http._shutdown import InFlight
 from lexigram.http._stream import (
-    SSEReconnect,
     StreamContext,
     StreamResponse,
     _Opened,
@@ -74,9 +76,57 @@ class ClientState(enum.Enum):
     CLOSED = "closed"
 
 
-def _unexpected(verb: str, names: Mapping[str, object]) -> TypeError:
-    name = next(iter(names))
-    return TypeError(f"{verb}() got an unexpected keyword argument {name!r}")
+_REQUEST_KEYS: Final = RequestOptions.__optional_keys__
+_STREAM_KEYS: Final = StreamOptions.__optional_keys__
+
+
+def _unexpected(method: str, names: Iterable[str], known: Iterable[str]) -> TypeError:
+    name = sorted(names)[0]
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return TypeError(
+        f"unexpected keyword argument {name!r} for a {method} request{hint} "
+        f"(known: {', '.join(sorted(known))})"
+    )
+
+
+def _build_from(
+    method: str, url: str, options: RequestOptions
+) -> tuple[RequestContext, str, float | None]:
+    """The context and origin of a request with ``options``, and its ``timeout`` keyword."""
+    if not options:
+        context, origin = _build(method, url, None, None, None, None, None, True, None, None)
+        return context, origin, None
+    if not options.keys() <= _REQUEST_KEYS:
+        raise _unexpected(method, options.keys() - _REQUEST_KEYS, _REQUEST_KEYS)
+    context, origin = _build(
+        method,
+        url,
+        options.get("headers"),
+        options.get("params"),
+        options.get("json"),
+        options.get("data"),
+        options.get("content"),
+        options.get("allow_redirects", True),
+        options.get("idempotency_key"),
+        options.get("extensions"),
+    )
+    return context, origin, options.get("timeout")
+
+
+def _check_retry_unused(config: HTTPClientConfig, given: str) -> None:
+    """Refuse ``http.retry`` keys that a pipeline or retry policy would silently override."""
+    fields = sorted(config.retry.model_fields_set)
+    if not fields:
+        return
+    keys = ", ".join(f"http.retry.{name}" for name in fields)
+    alternatives = ", ".join(f"resilience.retry.{name}" for name in fields)
+    raise ValueError(
+        f"{keys} is set, but this client's retries come from its {given} "
+        f"(ResiliencePipelineProtocol / RetryPolicyProtocol, e.g. ResilienceModule), not from "
+        f"http.retry, which configures only the default retry policy: configure the retries "
+        f"there instead (with ResilienceModule: {alternatives}) and remove {keys}"
+    )
 
 
 def _positive_timeout(timeout: float) -> float:
@@ -123,6 +173,7 @@ class HTTPClient:
         "_default_timeout",
         "_direct",
         "_inflight",
+        "_name",
         "_observer",
         "_resilience",
         "_send",
@@ -154,6 +205,8 @@ class HTTPClient:
         self._send = transport.send  # bound once, not per attempt
         self._chain = _chain(interceptors)
         self._resilience: RetryPolicyProtocol | ResiliencePipelineProtocol | None
+        if pipeline is not None or retry_policy is not None:
+            _check_retry_unused(config, "pipeline" if pipeline is not None else "retry_policy")
         if pipeline is not None:
             self._resilience = pipeline
         elif retry_policy is not None:
@@ -169,6 +222,7 @@ class HTTPClient:
         self._default_timeout = config.pool.timeout
         self._state = ClientState.UNOPENED
         self._inflight = InFlight()
+        self._name = "HTTPClient"  # the class a user made, for the unclosed-client warning
         # Fixed at construction, as everything it looks at.
         self._direct = (
             self._resilience is None
@@ -227,303 +281,86 @@ class HTTPClient:
     def __repr__(self) -> str:
         return f"<HTTPClient state={self._state.value}>"
 
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        # One warning naming our class, instead of aiohttp's "Unclosed client session" and
+        # "Unclosed connector": the transport drops its connections without warning again.
+        # Only a transport holding connections counts (a mock one holds nothing).
+        # getattr: a constructor that raised leaves the slots unset.
+        if getattr(self, "_state", None) is not ClientState.OPENED:
+            return
+        abandon = getattr(self._transport, "_abandon", None)
+        if abandon is not None and abandon():
+            _warn(
+                f"unclosed {self._name}: close it with `async with {self._name}(...) as client:` "
+                "or `await client.aclose()`",
+                ResourceWarning,
+                source=self,
+            )
+
     # -- verbs ------------------------------------------------------------------------------
-    # Explicit keywords: typed for callers, and no dict unpacking on the hot path. The trailing
-    # ``**unexpected: Never`` keeps HTTPClient assignable to HTTPClientProtocol (whose verbs
-    # take ``**kwargs: Any``) while mypy still rejects unknown keywords at call sites; at run
-    # time they raise TypeError.
+    # The keywords are RequestOptions (lexigram.contracts.web), defined once for the protocols,
+    # both clients and the fakes. Unknown ones are type errors, and TypeError at run time.
 
     async def get(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: ParamsInput | None = None,
-        json: Any = None,
-        data: RequestData | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a GET request."""
-        if unexpected:
-            raise _unexpected("get", unexpected)
-        return await self._result(
-            "GET",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._result("GET", url, kwargs)
 
     async def post(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: ParamsInput | None = None,
-        json: Any = None,
-        data: RequestData | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a POST request (retried only with an ``idempotency_key``)."""
-        if unexpected:
-            raise _unexpected("post", unexpected)
-        return await self._result(
-            "POST",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._result("POST", url, kwargs)
 
     async def put(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: ParamsInput | None = None,
-        json: Any = None,
-        data: RequestData | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a PUT request."""
-        if unexpected:
-            raise _unexpected("put", unexpected)
-        return await self._result(
-            "PUT",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._result("PUT", url, kwargs)
 
     async def delete(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: ParamsInput | None = None,
-        json: Any = None,
-        data: RequestData | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a DELETE request."""
-        if unexpected:
-            raise _unexpected("delete", unexpected)
-        return await self._result(
-            "DELETE",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._result("DELETE", url, kwargs)
 
     async def patch(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: ParamsInput | None = None,
-        json: Any = None,
-        data: RequestData | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a PATCH request (retried only with an ``idempotency_key``)."""
-        if unexpected:
-            raise _unexpected("patch", unexpected)
-        return await self._result(
-            "PATCH",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._result("PATCH", url, kwargs)
 
     async def head(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: ParamsInput | None = None,
-        json: Any = None,
-        data: RequestData | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a HEAD request."""
-        if unexpected:
-            raise _unexpected("head", unexpected)
-        return await self._result(
-            "HEAD",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._result("HEAD", url, kwargs)
 
     async def options(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: ParamsInput | None = None,
-        json: Any = None,
-        data: RequestData | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send an OPTIONS request."""
-        if unexpected:
-            raise _unexpected("options", unexpected)
-        return await self._result(
-            "OPTIONS",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._result("OPTIONS", url, kwargs)
 
     async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: ParamsInput | None = None,
-        json: Any = None,
-        data: RequestData | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, method: str, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a request with any method.
 
-        ``headers``: extra request headers. ``params``: query parameters appended to the
-        URL's query. At most one body: ``json`` (serialised, ``Content-Type:
-        application/json``), ``data`` (a mapping is form-encoded; bytes/str are sent as they
-        are) or ``content`` (raw bytes). ``timeout``: this call's deadline in seconds, retries
-        included (default ``config.pool.timeout``; ``math.inf``: none). ``allow_redirects``:
-        follow redirects, up to ``config.max_redirects``, dropping credentials on a hop to
-        another origin (see ``lexigram.http._redirects``). ``idempotency_key``: sent as
-        ``Idempotency-Key``; makes POST and PATCH retryable. ``extensions``: copied into
-        ``RequestContext.extensions`` for interceptors.
+        The keywords are :class:`~lexigram.contracts.web.RequestOptions`: ``headers``,
+        ``params``, at most one body (``json``, ``data`` or ``content``), ``timeout`` (this
+        call's deadline in seconds, retries included; default ``config.pool.timeout``;
+        ``math.inf``: none),
+        ``allow_redirects`` (up to ``config.max_redirects`` hops, dropping credentials on a hop
+        to another origin), ``idempotency_key`` (makes POST and PATCH retryable) and
+        ``extensions`` (for interceptors).
         """
-        if unexpected:
-            raise _unexpected("request", unexpected)
-        return await self._result(
-            method,
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._result(method, url, kwargs)
 
     # -- streaming --------------------------------------------------------------------------
 
-    def stream(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: ParamsInput | None = None,
-        json: Any = None,
-        data: RequestData | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        idle_timeout: float | None = None,
-        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
-        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
-        reconnect: SSEReconnect | None = None,
-        sse: bool = False,
-        **unexpected: Never,
-    ) -> StreamContext:
+    def stream(self, method: str, url: str, **kwargs: Unpack[StreamOptions]) -> StreamContext:
         """Send a request and read the response body as it arrives.
 
         ``async with client.stream("POST", url, json=...) as response:`` then iterate
@@ -536,7 +373,8 @@ class HTTPClient:
         ``HTTPConnectionError`` / ``HTTPTimeoutError`` on entry, besides what the verbs
         raise. A 4xx/5xx status does not raise; call ``response.raise_for_status()``.
 
-        The request keywords are those of :meth:`request`. ``timeout`` is the deadline up to
+        The keywords are :class:`~lexigram.contracts.web.StreamOptions`: those of
+        :meth:`request`, and these. ``timeout`` is the deadline up to
         the response headers, retries included; retries (resilience, breaker) and request
         interceptors apply until then, never once the body has started. The body is bounded
         instead by ``idle_timeout``, the longest wait for data (default
@@ -552,109 +390,43 @@ class HTTPClient:
         status and headers and an empty body (for a status >= 400, the first 64 KiB of the
         error body); the status and headers they return are those the stream reports.
         """
-        if unexpected:
-            raise _unexpected("stream", unexpected)
-        return self._stream_context(
-            method,
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-            idle_timeout,
-            max_line_bytes,
-            max_event_bytes,
-            reconnect,
-            sse=sse,
-        )
+        return self._stream_context(method, url, kwargs)
 
-    def _stream_context(
-        self,
-        method: str,
-        url: str,
-        headers: HeadersInput | None,
-        params: ParamsInput | None,
-        json: Any,
-        data: RequestData | None,
-        content: bytes | str | None,
-        timeout: float | None,
-        allow_redirects: bool,
-        idempotency_key: str | None,
-        extensions: Mapping[str, Any] | None,
-        idle_timeout: float | None,
-        max_line_bytes: int,
-        max_event_bytes: int,
-        reconnect: SSEReconnect | None,
-        *,
-        sse: bool = False,
-    ) -> StreamContext:
+    def _stream_context(self, method: str, url: str, options: StreamOptions) -> StreamContext:
         # Options are checked here, so a bad one fails at the call, not on entry.
+        if not options.keys() <= _STREAM_KEYS:
+            raise _unexpected(method, options.keys() - _STREAM_KEYS, _STREAM_KEYS)
+        reconnect = options.pop("reconnect", None)
         if reconnect is not None and not isinstance(reconnect, SSEReconnect):
             raise TypeError(f"reconnect must be an SSEReconnect, not {type(reconnect).__name__}")
+        idle_timeout = options.pop("idle_timeout", None)
+        sse = options.pop("sse", False)
         idle = self._config.read_timeout if idle_timeout is None else idle_timeout
         idle = _positive_timeout(idle)
-        options = _StreamOptions(
+        stream_options = _StreamOptions(
             idle_timeout=idle if math.isfinite(idle) else None,
-            max_line_bytes=_check_limit(max_line_bytes, "max_line_bytes"),
-            max_event_bytes=_check_limit(max_event_bytes, "max_event_bytes"),
+            max_line_bytes=_check_limit(
+                options.pop("max_line_bytes", DEFAULT_MAX_LINE_BYTES), "max_line_bytes"
+            ),
+            max_event_bytes=_check_limit(
+                options.pop("max_event_bytes", DEFAULT_MAX_EVENT_BYTES), "max_event_bytes"
+            ),
             reconnect=reconnect,
             max_body_bytes=self._config.max_response_bytes,
             sse=bool(sse) or reconnect is not None,
         )
         return StreamContext(
-            functools.partial(
-                self._open_stream,
-                method,
-                url,
-                headers,
-                params,
-                json,
-                data,
-                content,
-                timeout,
-                allow_redirects,
-                idempotency_key,
-                extensions,
-                options,
-            )
+            functools.partial(self._open_stream, method, url, options, stream_options)
         )
 
     async def _open_stream(
-        self,
-        method: str,
-        url: str,
-        headers: HeadersInput | None,
-        params: ParamsInput | None,
-        json: Any,
-        data: RequestData | None,
-        content: bytes | str | None,
-        timeout: float | None,
-        allow_redirects: bool,
-        idempotency_key: str | None,
-        extensions: Mapping[str, Any] | None,
-        options: _StreamOptions,
+        self, method: str, url: str, request: RequestOptions, options: _StreamOptions
     ) -> StreamResponse:
         if self._state is not ClientState.OPENED:
             if self._state is ClientState.CLOSED:
                 raise ClientClosedError(method=method, url=url)
             self._state = ClientState.OPENED
-        context, origin = _build(
-            method,
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        context, origin, timeout = _build_from(method, url, request)
         if options.sse:
             _event_stream_headers(context.headers)
         budget = self._default_timeout if timeout is None else _positive_timeout(timeout)
@@ -734,33 +506,10 @@ class HTTPClient:
     # -- the request path -------------------------------------------------------------------
 
     async def _result(
-        self,
-        method: str,
-        url: str,
-        headers: HeadersInput | None,
-        params: ParamsInput | None,
-        json: Any,
-        data: RequestData | None,
-        content: bytes | str | None,
-        timeout: float | None,
-        allow_redirects: bool,
-        idempotency_key: str | None,
-        extensions: Mapping[str, Any] | None,
+        self, method: str, url: str, options: RequestOptions
     ) -> Result[HttpResponse, HTTPClientError]:
         # _perform's body, inlined: one coroutine frame fewer on every call.
-        context, origin = self._context(
-            method,
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        context, origin = self._context(method, url, options)
         inflight = self._inflight
         task = inflight.enter()
         try:
@@ -791,34 +540,9 @@ class HTTPClient:
             return Err(HTTPStatusError(response=response))
         return Ok(response)
 
-    async def _perform(
-        self,
-        method: str,
-        url: str,
-        headers: HeadersInput | None,
-        params: ParamsInput | None,
-        json: Any,
-        data: RequestData | None,
-        content: bytes | str | None,
-        timeout: float | None,
-        allow_redirects: bool,
-        idempotency_key: str | None,
-        extensions: Mapping[str, Any] | None,
-    ) -> HttpResponse:
+    async def _perform(self, method: str, url: str, options: RequestOptions) -> HttpResponse:
         """One logical call: the final response of any status, or the error raised."""
-        context, origin = self._context(
-            method,
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        context, origin = self._context(method, url, options)
         inflight = self._inflight
         task = inflight.enter()
         try:
@@ -843,36 +567,14 @@ class HTTPClient:
         return resilience.execute(context, call)
 
     def _context(
-        self,
-        method: str,
-        url: str,
-        headers: HeadersInput | None,
-        params: ParamsInput | None,
-        json: Any,
-        data: RequestData | None,
-        content: bytes | str | None,
-        timeout: float | None,
-        allow_redirects: bool,
-        idempotency_key: str | None,
-        extensions: Mapping[str, Any] | None,
+        self, method: str, url: str, options: RequestOptions
     ) -> tuple[RequestContext, str]:
         """Validate the arguments; the call's context (its deadline set) and URL origin."""
         if self._state is not ClientState.OPENED:
             if self._state is ClientState.CLOSED:
                 raise ClientClosedError(method=method, url=url)
             self._state = ClientState.OPENED
-        context, origin = _build(
-            method,
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        context, origin, timeout = _build_from(method, url, options)
         context.timeout = self._default_timeout if timeout is None else _positive_timeout(timeout)
         return context, origin
 

@@ -11,14 +11,14 @@ import re
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from lexigram.contracts.web import redact_url
+from lexigram.contracts.web import redact_headers, redact_url
 
-__all__ = ["HTTPClientConfig", "PoolConfig", "RetryConfig", "TLSConfig"]
+__all__ = ["BaseURLClientConfig", "HTTPClientConfig", "PoolConfig", "RetryConfig", "TLSConfig"]
 
 # hide_input_in_errors: a ValidationError of a config built in code must not echo a proxy URL
 # with its password (or any other value): the messages name the key, as the file/env path does.
@@ -102,6 +102,54 @@ class RetryConfig(BaseModel):
     """Longest ``Retry-After`` / ``retry-after-ms`` honoured; longer ones end the retries."""
 
 
+_CLIENT_NAME: Final = re.compile(r"[a-z][a-z0-9_]*")
+
+
+class BaseURLClientConfig(BaseModel):
+    """One named base-URL client of ``HTTPModule`` (``http.clients.<name>``).
+
+    Set in code (``HTTPModule.configure(clients={KEY: BaseURLClientConfig(...)})``), in
+    ``application.yaml`` or in ``LEX_HTTP__CLIENTS__<NAME>__...``, field by field with the
+    usual precedence; ``base_url`` must come from one of them. Header values are redacted in
+    the repr: they usually carry the credentials.
+    """
+
+    model_config = _FROZEN
+
+    base_url: str | None = None
+    """The upstream's base URL (``https://api.example.com/v1``); required in the end."""
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Default headers sent on every request (credentials, API version)."""
+    timeout: PositiveSeconds | None = None
+    """Default deadline of a call (``None``: ``http.pool.timeout``)."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_is_a_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("base_url must be an http:// or https:// URL with a host")
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _header_values_are_single_lines(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if any(char in f"{name}{text}" for char in "\r\n\x00"):
+                raise ValueError(f"header {name!r} must not contain CR, LF or NUL")
+        return value
+
+    def __repr__(self) -> str:
+        url = None if self.base_url is None else redact_url(self.base_url)
+        headers = redact_headers(self.headers)
+        return (
+            f"BaseURLClientConfig(base_url={url!r}, headers={headers!r}, timeout={self.timeout!r})"
+        )
+
+    __str__ = __repr__
+
+
 class HTTPClientConfig(BaseModel):
     """Configuration of :class:`~lexigram.http.HTTPClient` (the ``http:`` section).
 
@@ -138,6 +186,21 @@ class HTTPClientConfig(BaseModel):
     """False turns on the SSRF guard: connections to loopback, private, link-local,
     multicast and reserved addresses are refused after DNS resolution
     (``HTTPBlockedAddressError``), redirects and proxies included."""
+
+    clients: dict[str, BaseURLClientConfig] = Field(default_factory=dict)
+    """Named base-URL clients ``HTTPModule`` builds (``http.clients.<name>``); each one is
+    resolved by its ``Key[BaseURLHTTPClient](name)``. ``HTTPClient`` itself ignores it."""
+
+    @field_validator("clients")
+    @classmethod
+    def _client_names(cls, value: dict[str, BaseURLClientConfig]) -> dict[str, BaseURLClientConfig]:
+        for name in value:
+            if _CLIENT_NAME.fullmatch(name) is None:
+                raise ValueError(
+                    f"client name {name!r} must be lower-case letters, digits and _ "
+                    "(it is also an environment variable part)"
+                )
+        return value
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         # The proxy URL may carry user:password; repr() and str() show it redacted.

@@ -125,7 +125,13 @@ class DeadlineTimer:
         """Arm a deadline ``delay`` seconds from now for the current task."""
         task = _current_task(self._loop)
         if task is None:
-            raise RuntimeError("a deadline needs a running task")
+            if asyncio._get_running_loop() is self._loop:
+                raise RuntimeError("a deadline needs a running task")
+            raise RuntimeError(
+                "this HTTP client was opened on another event loop, and its connections belong "
+                "to that loop: create the client inside the loop that uses it (one per "
+                "asyncio.run(), or per test), or close it there and make a new one"
+            )
         if delay > CEIL_THRESHOLD:
             if delay == inf:  # ``timeout=math.inf``: no deadline at all
                 return _NEVER

@@ -6,7 +6,7 @@ import functools
 import json as _jsonlib
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, TypeAlias
+from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
 
 from lexigram.contracts.web import (
@@ -14,20 +14,14 @@ from lexigram.contracts.web import (
     HeadersInput,
     HTTPUsageError,
     InvalidURLError,
+    ParamsInput,
     RequestBody,
     RequestContext,
+    RequestData,
     redact_url,
 )
 
 __all__ = ["ParamsInput", "RequestData"]
-
-ParamsInput: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]]
-"""Query parameters: a mapping (a list or tuple value repeats the name) or ``(name, value)``
-pairs. Values are sent as text: ``True``/``False`` as ``true``/``false``, ``None`` as empty."""
-
-RequestData: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]] | bytes | str | RequestBody
-"""``data=``: a mapping or pairs (form-encoded), raw ``bytes`` / ``str`` (UTF-8), or a
-``RequestBody`` sent in chunks such as ``Multipart`` (file uploads)."""
 
 _JSON_ENCODER: Final = _jsonlib.JSONEncoder(
     ensure_ascii=False, allow_nan=False, separators=(",", ":")

@@ -675,6 +675,21 @@ class AiohttpTransport:
     def __repr__(self) -> str:
         return f"<AiohttpTransport {self._state.value}>"
 
+    def _abandon(self) -> bool:
+        """Drop the connections of a client that was never closed; whether it had any open.
+
+        Synchronous, for the client's finaliser (which warns): closes the connector's sockets
+        as ``aclose`` would, so aiohttp adds no "Unclosed client session" / "Unclosed
+        connector" warnings of its own.
+        """
+        self._state = _State.CLOSED
+        session, self._session = self._session, None
+        connector = None if session is None else session.connector
+        if connector is None or connector.closed:
+            return False
+        connector._close()
+        return True
+
 
 class AiohttpStreamingResponse:
     """A response whose body is read on demand (``StreamingResponseProtocol``).

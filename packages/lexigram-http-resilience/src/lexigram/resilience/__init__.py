@@ -10,6 +10,7 @@ contracts of ``lexigram.contracts.resilience``, so the HTTP client runs it uncha
 
 import logging
 
+from lexigram.contracts.clock import FakeClock
 from lexigram.resilience._budget import RetryBudget
 from lexigram.resilience._bulkhead import Bulkhead
 from lexigram.resilience._circuit import (
@@ -45,7 +46,6 @@ from lexigram.resilience._redis_limit import (
 )
 from lexigram.resilience._retry import RetryPolicy, parse_retry_after
 from lexigram.resilience._strategy import Clock, NextStage, ResilienceStrategy, Sleep
-from lexigram.resilience._testing import FakeClock
 from lexigram.resilience._timeout import AttemptTimeout, TotalTimeout
 
 # Library practice: records go nowhere until the application configures logging.

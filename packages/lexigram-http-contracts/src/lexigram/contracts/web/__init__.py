@@ -32,12 +32,20 @@ from lexigram.contracts.web._errors import (
 )
 from lexigram.contracts.web._headers import Headers, HeadersInput
 from lexigram.contracts.web._models import HttpResponse, RequestContext
+from lexigram.contracts.web._options import (
+    ParamsInput,
+    RequestData,
+    RequestOptions,
+    StreamOptions,
+)
 from lexigram.contracts.web._protocols import (
     HTTPClientProtocol,
     HTTPTransportProtocol,
     InterceptorChainProtocol,
     InterceptorProtocol,
+    StreamingHTTPClientProtocol,
     StreamingResponseProtocol,
+    StreamResponseProtocol,
 )
 from lexigram.contracts.web._redaction import (
     REDACTED,
@@ -48,7 +56,7 @@ from lexigram.contracts.web._redaction import (
     redact_headers,
     redact_url,
 )
-from lexigram.contracts.web._sse import ServerSentEvent
+from lexigram.contracts.web._sse import ServerSentEvent, SSEReconnect
 
 __all__ = [
     "REDACTED",
@@ -83,10 +91,17 @@ __all__ = [
     "InterceptorProtocol",
     "InvalidHeaderError",
     "InvalidURLError",
+    "ParamsInput",
     "Redactor",
     "RequestBody",
     "RequestContext",
+    "RequestData",
+    "RequestOptions",
+    "SSEReconnect",
     "ServerSentEvent",
+    "StreamOptions",
+    "StreamResponseProtocol",
+    "StreamingHTTPClientProtocol",
     "StreamingResponseProtocol",
     "TimeoutPhase",
     "is_sensitive_header",

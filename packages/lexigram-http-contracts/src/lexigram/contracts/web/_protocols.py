@@ -9,11 +9,14 @@ The verbs therefore delegate to ``request()``, and ``request()`` calls a helper 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import Any, NoReturn, Protocol, runtime_checkable
+from contextlib import AbstractAsyncContextManager
+from typing import Any, NoReturn, Protocol, Self, Unpack, runtime_checkable
 
 from lexigram.contracts.web._errors import HTTPClientError
 from lexigram.contracts.web._headers import Headers
 from lexigram.contracts.web._models import HttpResponse, RequestContext
+from lexigram.contracts.web._options import RequestOptions, StreamOptions
+from lexigram.contracts.web._sse import ServerSentEvent
 from lexigram.result import Result
 
 __all__ = [
@@ -21,6 +24,8 @@ __all__ = [
     "HTTPTransportProtocol",
     "InterceptorChainProtocol",
     "InterceptorProtocol",
+    "StreamResponseProtocol",
+    "StreamingHTTPClientProtocol",
     "StreamingResponseProtocol",
 ]
 
@@ -42,35 +47,48 @@ class HTTPClientProtocol(Protocol):
     refusals (circuit open, retries exhausted, load shedding) and usage errors are raised.
 
     Subclass it to write a fake: define only the verbs you need; the others delegate to
-    ``request()``, which raises ``NotImplementedError`` unless you define it.
+    ``request()``, which raises ``NotImplementedError`` unless you define it. The keywords are
+    :class:`RequestOptions`, so a misspelt one is a type error on the protocol too.
     """
 
-    async def get(self, url: str, **kwargs: Any) -> Result[HttpResponse, HTTPClientError]:
+    async def get(
+        self, url: str, **kwargs: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
         """Send a GET request."""
         return await self.request("GET", url, **kwargs)
 
-    async def post(self, url: str, **kwargs: Any) -> Result[HttpResponse, HTTPClientError]:
+    async def post(
+        self, url: str, **kwargs: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
         """Send a POST request."""
         return await self.request("POST", url, **kwargs)
 
-    async def put(self, url: str, **kwargs: Any) -> Result[HttpResponse, HTTPClientError]:
+    async def put(
+        self, url: str, **kwargs: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
         """Send a PUT request."""
         return await self.request("PUT", url, **kwargs)
 
-    async def delete(self, url: str, **kwargs: Any) -> Result[HttpResponse, HTTPClientError]:
+    async def delete(
+        self, url: str, **kwargs: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
         """Send a DELETE request."""
         return await self.request("DELETE", url, **kwargs)
 
-    async def patch(self, url: str, **kwargs: Any) -> Result[HttpResponse, HTTPClientError]:
+    async def patch(
+        self, url: str, **kwargs: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
         """Send a PATCH request."""
         return await self.request("PATCH", url, **kwargs)
 
-    async def head(self, url: str, **kwargs: Any) -> Result[HttpResponse, HTTPClientError]:
+    async def head(
+        self, url: str, **kwargs: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
         """Send a HEAD request."""
         return await self.request("HEAD", url, **kwargs)
 
     async def request(
-        self, method: str, url: str, **kwargs: Any
+        self, method: str, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a request with any method."""
         _not_implemented(self, "request")
@@ -151,6 +169,88 @@ class StreamingResponseProtocol(Protocol):
 
     async def aclose(self) -> None:
         """Release the connection; idempotent."""
+        ...
+
+
+@runtime_checkable
+class StreamResponseProtocol(Protocol):
+    """A response read as it arrives, as ``stream()`` gives it (``lexigram.http.StreamResponse``).
+
+    The body is read once, in one form: ``async for line in response`` (text lines),
+    ``iter_bytes()``, ``sse()``, ``ndjson()`` or ``aread()``. A 4xx/5xx does not raise: call
+    ``raise_for_status()``.
+    """
+
+    @property
+    def status(self) -> int:
+        """The status code."""
+        ...
+
+    @property
+    def url(self) -> str:
+        """The final URL."""
+        ...
+
+    @property
+    def method(self) -> str:
+        """The request method, upper-case."""
+        ...
+
+    @property
+    def headers(self) -> Headers:
+        """The response headers."""
+        ...
+
+    @property
+    def ok(self) -> bool:
+        """Whether the status is below 400."""
+        ...
+
+    def raise_for_status(self) -> Self:
+        """Raise ``HTTPStatusError`` for a 4xx/5xx status; return the response otherwise."""
+        ...
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        """The body as text lines."""
+        ...
+
+    def iter_bytes(self) -> AsyncIterator[bytes]:
+        """The body in raw chunks as they arrive."""
+        ...
+
+    def sse(self) -> AsyncIterator[ServerSentEvent]:
+        """The body as Server-Sent Events."""
+        ...
+
+    def ndjson(self) -> AsyncIterator[Any]:
+        """The body as one JSON value per line."""
+        ...
+
+    async def aread(self) -> bytes:
+        """The rest of the body."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the connection; idempotent (leaving ``async with`` does it)."""
+        ...
+
+
+@runtime_checkable
+class StreamingHTTPClientProtocol(Protocol):
+    """A client that streams responses; depend on it beside ``HTTPClientProtocol``.
+
+    ``async with http.stream("POST", url, json=payload) as response:`` then iterate
+    ``response`` (see :class:`StreamResponseProtocol`). Connection failures and timeouts
+    raise on entry (a context manager has no ``Result`` to return). Implemented by
+    ``HTTPClient``, ``BaseURLHTTPClient`` (``url`` is then a path) and the testing package's
+    ``FakeHTTPClient``, whose streams are scripted on its router.
+    """
+
+    # Positional-only: BaseURLHTTPClient calls its second parameter ``path``.
+    def stream(
+        self, method: str, url: str, /, **kwargs: Unpack[StreamOptions]
+    ) -> AbstractAsyncContextManager[StreamResponseProtocol]:
+        """Send a request; the context's value is the response, its body not read yet."""
         ...
 
 

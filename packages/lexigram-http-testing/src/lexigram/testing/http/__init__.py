@@ -7,7 +7,8 @@
 - :class:`MockTransport`: the router behind the real ``HTTPClient`` / ``BaseURLHTTPClient`` /
   ``HTTPModule.stub(transport=...)``, so interceptors, retries, breaker and metrics run.
 - :class:`FakeHTTPClient`: ``HTTPClientProtocol`` on the router, for domain code.
-- :class:`FakeClock`: a sleep (and clock) that takes no real time.
+- :class:`FakeClock`: a clock, a wall clock (``.time``) and a sleep that take no real time
+  (the one ``lexigram.contracts.clock.FakeClock``, also exported by ``lexigram.resilience``).
 - ``lexigram.testing.http.conformance.HTTPClientConformance``: the protocol's contract as tests.
 - Cassettes: :class:`RecordingTransport` wraps any transport and records every exchange
   (streams chunk by chunk, with their timing and how they ended) into a :class:`Cassette`,

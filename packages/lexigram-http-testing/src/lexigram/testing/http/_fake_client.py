@@ -1,18 +1,17 @@
 """``FakeHTTPClient``: ``HTTPClientProtocol`` answered by a router, for domain tests."""
-# ruff: noqa: ASYNC109  (``timeout=`` is the per-call deadline, as on HTTPClient)
 
 from __future__ import annotations
 
+import difflib
 import json as _jsonlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Final, Never, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Self, TypeAlias, Unpack
 from urllib.parse import urlencode, urlsplit
 
 from lexigram.contracts.web import (
     ClientClosedError,
     Headers,
-    HeadersInput,
     HTTPBlockedAddressError,
     HTTPClientError,
     HTTPConnectionError,
@@ -21,18 +20,26 @@ from lexigram.contracts.web import (
     HTTPStatusError,
     HTTPTimeoutError,
     InvalidURLError,
+    ParamsInput,
     RequestBody,
     RequestContext,
+    RequestData,
+    RequestOptions,
+    StreamOptions,
     redact_url,
 )
 from lexigram.result import Err, Ok, Result
 from lexigram.testing.http._matching import param_text
 from lexigram.testing.http._router import CallList, Router
 
+if TYPE_CHECKING:
+    from lexigram.http import HTTPClient, StreamContext
+
 __all__ = ["FakeHTTPClient"]
 
-Params: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]]
-Data: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]] | bytes | str | RequestBody
+Params: TypeAlias = ParamsInput
+Data: TypeAlias = RequestData
+_KEYS: Final = RequestOptions.__optional_keys__
 
 _JSON_ENCODER: Final = _jsonlib.JSONEncoder(
     ensure_ascii=False, allow_nan=False, separators=(",", ":")
@@ -99,14 +106,19 @@ class FakeHTTPClient:
     or metrics: to test those, use the real client over :class:`MockTransport`.
 
     ``timeout`` is the default deadline of a call (``None``: none), bounding injected latency.
+
+    :meth:`stream` implements ``StreamingHTTPClientProtocol``: script the body on the router
+    (``router.post(url).stream("data: a\\n\\n", ...)``) and read it as from ``HTTPClient``
+    (lines, ``sse()``, ``ndjson()``, ``iter_bytes()``), decoded by the same code.
     """
 
-    __slots__ = ("_closed", "_router", "_timeout")
+    __slots__ = ("_closed", "_router", "_streamer", "_timeout")
 
     def __init__(self, router: Router | None = None, *, timeout: float | None = None) -> None:
         self._router = router if router is not None else Router()
         self._timeout = timeout
         self._closed = False
+        self._streamer: HTTPClient | None = None
 
     @property
     def router(self) -> Router:
@@ -126,6 +138,31 @@ class FakeHTTPClient:
     async def aclose(self) -> None:
         """Close the client; later calls raise ``ClientClosedError``. Idempotent."""
         self._closed = True
+        if self._streamer is not None:
+            await self._streamer.aclose()
+
+    def stream(self, method: str, url: str, **kwargs: Unpack[StreamOptions]) -> StreamContext:
+        """Stream the router's answer: ``async with fake.stream("GET", url) as response``.
+
+        Keywords as ``HTTPClient.stream``; the request is recorded in :attr:`calls` like the
+        others. Raises ``ClientClosedError`` once the client is closed.
+        """
+        method = method.upper()
+        if self._closed:
+            raise ClientClosedError(method=method, url=url)
+        streamer = self._streamer
+        if streamer is None:
+            # The real client's streaming over the router, without retries: the same decoding
+            # (lines, SSE, NDJSON) and the same errors as in production, and no duplicate.
+            from lexigram.http import HTTPClient, HTTPClientConfig, PoolConfig, RetryConfig
+            from lexigram.testing.http._transport import MockTransport
+
+            pool = PoolConfig() if self._timeout is None else PoolConfig(timeout=self._timeout)
+            config = HTTPClientConfig(pool=pool, retry=RetryConfig(enabled=False))
+            streamer = self._streamer = HTTPClient(
+                config, transport=MockTransport(self._router), sleep=self._router.sleep
+            )
+        return streamer.stream(method, url, **kwargs)
 
     async def __aenter__(self) -> Self:
         return self
@@ -141,285 +178,74 @@ class FakeHTTPClient:
     def __repr__(self) -> str:
         return f"<FakeHTTPClient {self._router!r}>"
 
+    # The keywords are RequestOptions (lexigram.contracts.web), as on HTTPClient.
+
     async def get(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: Params | None = None,
-        json: Any = None,
-        data: Data | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a GET request."""
-        if unexpected:
-            raise TypeError(f"get() got an unexpected keyword argument {next(iter(unexpected))!r}")
-        return await self._call(
-            "GET",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call("GET", url, kwargs)
 
     async def post(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: Params | None = None,
-        json: Any = None,
-        data: Data | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a POST request."""
-        if unexpected:
-            raise TypeError(f"post() got an unexpected keyword argument {next(iter(unexpected))!r}")
-        return await self._call(
-            "POST",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call("POST", url, kwargs)
 
     async def put(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: Params | None = None,
-        json: Any = None,
-        data: Data | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a PUT request."""
-        if unexpected:
-            raise TypeError(f"put() got an unexpected keyword argument {next(iter(unexpected))!r}")
-        return await self._call(
-            "PUT",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call("PUT", url, kwargs)
 
     async def delete(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: Params | None = None,
-        json: Any = None,
-        data: Data | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a DELETE request."""
-        if unexpected:
-            raise TypeError(
-                f"delete() got an unexpected keyword argument {next(iter(unexpected))!r}"
-            )
-        return await self._call(
-            "DELETE",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call("DELETE", url, kwargs)
 
     async def patch(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: Params | None = None,
-        json: Any = None,
-        data: Data | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a PATCH request."""
-        if unexpected:
-            raise TypeError(
-                f"patch() got an unexpected keyword argument {next(iter(unexpected))!r}"
-            )
-        return await self._call(
-            "PATCH",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call("PATCH", url, kwargs)
 
     async def head(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: Params | None = None,
-        json: Any = None,
-        data: Data | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a HEAD request."""
-        if unexpected:
-            raise TypeError(f"head() got an unexpected keyword argument {next(iter(unexpected))!r}")
-        return await self._call(
-            "HEAD",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call("HEAD", url, kwargs)
 
     async def options(
-        self,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: Params | None = None,
-        json: Any = None,
-        data: Data | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
-        """Send a OPTIONS request."""
-        if unexpected:
-            raise TypeError(
-                f"options() got an unexpected keyword argument {next(iter(unexpected))!r}"
-            )
-        return await self._call(
-            "OPTIONS",
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        """Send an OPTIONS request."""
+        return await self._call("OPTIONS", url, kwargs)
 
     async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: HeadersInput | None = None,
-        params: Params | None = None,
-        json: Any = None,
-        data: Data | None = None,
-        content: bytes | str | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = True,
-        idempotency_key: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
-        **unexpected: Never,
+        self, method: str, url: str, **kwargs: Unpack[RequestOptions]
     ) -> Result[HttpResponse, HTTPClientError]:
         """Send a request with any method."""
-        if unexpected:
-            raise TypeError(
-                f"request() got an unexpected keyword argument {next(iter(unexpected))!r}"
-            )
-        return await self._call(
-            method,
-            url,
-            headers,
-            params,
-            json,
-            data,
-            content,
-            timeout,
-            allow_redirects,
-            idempotency_key,
-            extensions,
-        )
+        return await self._call(method, url, kwargs)
 
     async def _call(
-        self,
-        method: str,
-        url: str,
-        headers: HeadersInput | None,
-        params: Params | None,
-        json: Any,
-        data: Data | None,
-        content: bytes | str | None,
-        timeout: float | None,
-        allow_redirects: bool,
-        idempotency_key: str | None,
-        extensions: Mapping[str, Any] | None,
+        self, method: str, url: str, options: RequestOptions
     ) -> Result[HttpResponse, HTTPClientError]:
+        unknown = options.keys() - _KEYS
+        if unknown:
+            name = sorted(unknown)[0]
+            close = difflib.get_close_matches(name, list(_KEYS), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise TypeError(f"unexpected keyword argument {name!r} for a {method} request{hint}")
+        headers = options.get("headers")
+        params = options.get("params")
+        json = options.get("json")
+        data = options.get("data")
+        content = options.get("content")
+        timeout = options.get("timeout")
+        allow_redirects = options.get("allow_redirects", True)
+        idempotency_key = options.get("idempotency_key")
+        extensions = options.get("extensions")
         method = method.upper()
         if self._closed:
             raise ClientClosedError(method=method, url=url)

@@ -2,8 +2,9 @@
 
 Fixtures (function scope):
 
-- ``http_clock``: a :class:`FakeClock`; the fixtures below sleep on it, so injected latency
-  and retry back-off take no real time.
+- ``http_clock``: a :class:`FakeClock` (the one of ``lexigram.contracts.clock``: a clock, a
+  wall clock ``.time`` and a sleep); the fixtures below sleep on it, so injected latency and
+  retry back-off take no real time, and resilience strategies take it too.
 - ``http_router``: a strict :class:`Router`. At teardown it fails the test if a route was
   never called, unless the test opted out: ``http_router.expect_all_called = False`` or
   ``@pytest.mark.http_mock(assert_all_called=False)``. The marker also takes ``base_url=``.

@@ -10,10 +10,13 @@ __all__ = ["FakeClock"]
 class FakeClock:
     """A monotonic clock, an async sleep and a wall clock that share one fake time.
 
-    Pass ``clock=fake``, ``sleep=fake.sleep`` and ``wall_clock=fake.time`` to any strategy.
+    Pass ``clock=fake``, ``sleep=fake.sleep`` and ``wall_clock=fake.time`` to any resilience
+    strategy, ``clock=fake, sleep=fake.sleep`` to ``HTTPClient`` and ``sleep=fake.sleep`` to a
+    test ``Router``: then nothing really waits, yet deadlines see the time that "passed".
     ``sleep(s)`` records ``s`` in :attr:`sleeps`, moves the time forward by ``s`` and yields to
     the event loop once, so a retry's back-off or a rate limiter's wait takes no real time.
     ``advance(s)`` moves the time without sleeping (the break of a circuit breaker elapsing).
+    Tasks sleeping concurrently are not ordered by their durations.
     """
 
     __slots__ = ("now", "sleeps", "wall_offset")
