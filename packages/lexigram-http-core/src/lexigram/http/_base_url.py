@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 from urllib.parse import urlsplit
 
-from lexigram.contracts.observability import MetricsRecorderProtocol
+from lexigram.contracts.observability import HTTPObserverProtocol, MetricsRecorderProtocol
 from lexigram.contracts.resilience import (
     CircuitBreakerProtocol,
     ResiliencePipelineProtocol,
@@ -78,6 +78,7 @@ class BaseURLHTTPClient:
         circuit_breaker: CircuitBreakerProtocol | None = None,
         metrics: MetricsRecorderProtocol | None = None,
         transport: HTTPTransportProtocol | None = None,
+        observer: HTTPObserverProtocol | None = None,
     ) -> None:
         self._origin = _check_url("GET", base_url)
         parts = urlsplit(base_url)
@@ -95,6 +96,7 @@ class BaseURLHTTPClient:
             retry_policy=retry_policy,
             circuit_breaker=circuit_breaker,
             metrics=metrics,
+            observer=observer,
         )
 
     @property

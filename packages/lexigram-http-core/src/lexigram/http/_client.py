@@ -12,7 +12,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Never, Self
 
-from lexigram.contracts.observability import MetricsRecorderProtocol
+from lexigram.contracts.observability import (
+    AttemptObservationProtocol,
+    HTTPObserverProtocol,
+    MetricsRecorderProtocol,
+)
 from lexigram.contracts.resilience import (
     CircuitBreakerProtocol,
     ResiliencePipelineProtocol,
@@ -89,7 +93,9 @@ class HTTPClient:
     One call has one deadline (``timeout=`` or ``config.pool.timeout``) covering every attempt
     up to the response headers. Resilience, in order of precedence: ``pipeline``, else
     ``retry_policy``, else :class:`DefaultRetryPolicy` from ``config.retry`` (unless disabled).
-    ``circuit_breaker`` wraps each attempt, keyed on the URL's origin.
+    ``circuit_breaker`` wraps each attempt, keyed on the URL's origin. ``metrics`` receives
+    the two per-attempt signals; ``observer`` (``HTTPObserverProtocol``) sees each attempt's
+    start, response, body or stream end and failure, and the default policy's retries.
 
     :meth:`stream` reads a response as it arrives (lines, SSE, NDJSON, bytes). Being a
     context manager, it cannot return a ``Result``: it **raises** connection failures and
@@ -108,6 +114,7 @@ class HTTPClient:
         "_config",
         "_default_timeout",
         "_direct",
+        "_hook",
         "_observer",
         "_resilience",
         "_send",
@@ -126,6 +133,7 @@ class HTTPClient:
         retry_policy: RetryPolicyProtocol | None = None,
         circuit_breaker: CircuitBreakerProtocol | None = None,
         metrics: MetricsRecorderProtocol | None = None,
+        observer: HTTPObserverProtocol | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -144,11 +152,14 @@ class HTTPClient:
         elif retry_policy is not None:
             self._resilience = retry_policy
         elif config.retry.enabled and config.retry.max_attempts > 1:
-            self._resilience = DefaultRetryPolicy(config.retry, sleep=sleep, clock=clock)
+            self._resilience = DefaultRetryPolicy(
+                config.retry, sleep=sleep, clock=clock, observer=observer
+            )
         else:
             self._resilience = None
         self._breaker = circuit_breaker
         self._observer = None if metrics is None else _Observer(metrics, clock)
+        self._hook = observer
         self._clock = clock
         self._sleep = sleep
         self._default_timeout = config.pool.timeout
@@ -159,6 +170,7 @@ class HTTPClient:
             and self._breaker is None
             and self._chain is None
             and self._observer is None
+            and observer is None
         )
 
     @property
@@ -669,7 +681,7 @@ class HTTPClient:
         """One logical call up to the response headers, through resilience like the verbs."""
         context.timeout = budget
         resilience = self._resilience
-        attempts = _StreamAttempts(self._transport, options.idle_timeout)
+        attempts = _StreamAttempts(self._transport, options.idle_timeout, self._hook)
         call = _StreamCall(
             self, context, origin, self._clock() + budget, budget, resilience, attempts
         )
@@ -726,7 +738,7 @@ class HTTPClient:
                     _log_error_response(context, response)
             elif self._resilience is None and self._breaker is None:
                 # A single attempt: no call object needed.
-                response = await _exchange(self, self._send, context)
+                response = await _exchange(self, self._send, context, self._hook)
             else:
                 response = await self._call(context, origin)
         except (HTTPConnectionError, HTTPTimeoutError) as exc:
@@ -764,7 +776,7 @@ class HTTPClient:
             extensions,
         )
         if self._resilience is None and self._breaker is None:
-            return await _exchange(self, self._send, context)
+            return await _exchange(self, self._send, context, self._hook)
         return await self._call(context, origin)
 
     def _call(self, context: RequestContext, origin: str) -> Awaitable[HttpResponse]:
@@ -835,7 +847,16 @@ class _Call:
     leaves no reference cycle behind.
     """
 
-    __slots__ = ("_budget", "_client", "_context", "_deadline", "_origin", "_pristine", "_send")
+    __slots__ = (
+        "_budget",
+        "_client",
+        "_context",
+        "_deadline",
+        "_hook",
+        "_origin",
+        "_pristine",
+        "_send",
+    )
 
     def __init__(
         self,
@@ -855,6 +876,7 @@ class _Call:
         # fresh copy of the request as built. Without interceptors nothing else edits it.
         self._pristine = resilience is not None and client._chain is not None
         self._send: Callable[[RequestContext], Awaitable[HttpResponse]] = client._send
+        self._hook = client._hook
 
     def first(self) -> Awaitable[HttpResponse]:
         """The only attempt of a call without a retry policy: the deadline was just set and
@@ -889,17 +911,19 @@ class _Call:
         return breaker.call(self._origin, operation)
 
     def _attempt(self, context: RequestContext) -> Awaitable[HttpResponse]:
-        return _exchange(self._client, self._send, context)
+        return _exchange(self._client, self._send, context, self._hook)
 
 
 async def _exchange(
     client: HTTPClient,
     send: Callable[[RequestContext], Awaitable[HttpResponse]],
     context: RequestContext,
+    hook: HTTPObserverProtocol | None,
 ) -> HttpResponse:
     """One attempt: request interceptors, the transport, metrics and logs, response
     interceptors. A function rather than a method so the single-attempt path needs no call
-    object."""
+    object. ``hook``: the client's observer, ``None`` for streams (their attempts are observed
+    by ``_StreamAttempts``, as they end with the stream)."""
     chain = client._chain
     if chain is not None:
         try:
@@ -916,7 +940,9 @@ async def _exchange(
     # Metrics and logs describe the exchange on the wire, so they are taken before the
     # response interceptors run (one of them failing does not lose the record).
     observer = client._observer
-    if observer is None:
+    if hook is not None:
+        response = await _observed_send(hook, observer, send, context)
+    elif observer is None:
         try:
             response = await send(context)
         except HTTPClientError as exc:
@@ -949,6 +975,36 @@ async def _exchange(
     return response
 
 
+async def _observed_send(
+    hook: HTTPObserverProtocol,
+    observer: _Observer | None,
+    send: Callable[[RequestContext], Awaitable[HttpResponse]],
+    context: RequestContext,
+) -> HttpResponse:
+    """The transport step of an attempt seen by an observation hook (and metrics, if any).
+
+    The body of a verb's response is read by then, so the attempt ends here, however it ends.
+    """
+    observation = hook.attempt_started(context, False)
+    started = 0.0 if observer is None else observer.now()
+    try:
+        response = await send(context)
+    except BaseException as exc:
+        if observation is not None:
+            observation.end(exc)
+        if isinstance(exc, HTTPClientError):
+            if observer is not None:
+                observer.failed(context.method, started, exc)
+            _log_failure(context, exc)
+        raise
+    if observer is not None:
+        observer.answered(context.method, started, response.status)
+    if observation is not None:
+        observation.response(response)
+        observation.end(None)
+    return response
+
+
 class _StreamAttempts:
     """The streamed responses of one call's attempts, until one of them is the answer.
 
@@ -956,18 +1012,33 @@ class _StreamAttempts:
     that starts means the previous answer was not taken, so its response is released first.
     """
 
-    __slots__ = ("_idle", "_opened", "_transport")
+    __slots__ = ("_hook", "_idle", "_opened", "_transport")
 
-    def __init__(self, transport: HTTPTransportProtocol, idle: float | None) -> None:
+    def __init__(
+        self,
+        transport: HTTPTransportProtocol,
+        idle: float | None,
+        hook: HTTPObserverProtocol | None = None,
+    ) -> None:
         self._transport = transport
         self._idle = idle
+        self._hook = hook
         self._opened: list[_Opened] = []
 
     async def open(self, context: RequestContext) -> HttpResponse:
         """The transport step of an attempt: send, and return the head once it is in."""
         await self.release()
+        hook = self._hook
+        observation: AttemptObservationProtocol | None = None
+        if hook is not None:
+            observation = hook.attempt_started(context, True)
         started = time.perf_counter()
-        raw = await self._transport.send_stream(context)
+        try:
+            raw = await self._transport.send_stream(context)
+        except BaseException as exc:
+            if observation is not None:
+                observation.end(exc)
+            raise
         try:
             disable_read_timeout(raw)
             chunks = raw.iter_bytes()
@@ -984,10 +1055,15 @@ class _StreamAttempts:
                 body,
                 elapsed=time.perf_counter() - started,
             )
-        except BaseException:
+        except BaseException as exc:
             await raw.aclose()
+            if observation is not None:
+                observation.end(exc)
             raise
-        self._opened.append(_Opened(head, raw, chunks, read))
+        if observation is not None:
+            # The attempt stays open until its stream is released (``_Opened.aclose``).
+            observation.response(head)
+        self._opened.append(_Opened(head, raw, chunks, read, observation))
         return head
 
     def tag(self, head: HttpResponse) -> None:
@@ -1031,6 +1107,7 @@ class _StreamCall(_Call):
         super().__init__(client, context, origin, deadline, budget, resilience)
         self._attempts = attempts
         self._send = attempts.open
+        self._hook = None  # observed by ``attempts``, until the stream ends
 
     async def _attempt(self, context: RequestContext) -> HttpResponse:
         response = await super()._attempt(context)
