@@ -44,6 +44,7 @@ from lexigram.http._observe import _log_error_response, _log_failure, _Observer
 from lexigram.http._request import ParamsInput, RequestData, _build, _copy
 from lexigram.http._retry import DefaultRetryPolicy
 from lexigram.http._stream import (
+    ERROR_BODY_BYTES,
     SSEReconnect,
     StreamContext,
     StreamResponse,
@@ -1061,8 +1062,12 @@ class _StreamAttempts:
                 observation.end(exc)
             raise
         if observation is not None:
-            # The attempt stays open until its stream is released (``_Opened.aclose``).
             observation.response(head)
+            if head.status >= 400 and sum(map(len, read)) < ERROR_BODY_BYTES:
+                # An error body read to its end: the attempt is over (not after a back-off).
+                observation.end(None)
+                observation = None
+            # Otherwise it stays open until its stream is released (``_Opened.aclose``).
         self._opened.append(_Opened(head, raw, chunks, read, observation))
         return head
 
