@@ -197,10 +197,13 @@ async def test_a_stream_left_early_ends_its_attempt_at_exit() -> None:
 
 async def test_a_broken_stream_ends_its_attempt_with_the_error() -> None:
     observer = InMemoryHTTPObserver()
-    async with LocalServer() as server, HTTPClient(observer=observer) as client:
-        async with client.stream("GET", server.url_for("/drop")) as response:
-            with pytest.raises(HTTPConnectionError):
-                await response.aread()
+    async with (
+        LocalServer() as server,
+        HTTPClient(observer=observer) as client,
+        client.stream("GET", server.url_for("/drop")) as response,
+    ):
+        with pytest.raises(HTTPConnectionError):
+            await response.aread()
     assert observer.names()[-1] == "end"
     assert isinstance(observer.events[-1].detail, HTTPConnectionError)
 
