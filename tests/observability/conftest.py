@@ -26,9 +26,12 @@ class Otel:
     spans_exporter: InMemorySpanExporter
     reader: InMemoryMetricReader
 
-    def observer(self, **kwargs: bool) -> OpenTelemetryObserver:
+    def observer(self, *, tracing: bool = True, metrics: bool = True) -> OpenTelemetryObserver:
         return OpenTelemetryObserver(
-            tracer_provider=self.tracer_provider, meter_provider=self.meter_provider, **kwargs
+            tracer_provider=self.tracer_provider,
+            meter_provider=self.meter_provider,
+            tracing=tracing,
+            metrics=metrics,
         )
 
     def spans(self) -> list[ReadableSpan]:

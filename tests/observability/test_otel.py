@@ -108,9 +108,11 @@ async def test_a_stream_span_ends_when_the_stream_closes(otel: Otel, upstream: U
     assert span.attributes["lexigram.http.streaming"] is True
     assert span.attributes["http.response.status_code"] == 200
     [(_, ttfb)] = otel.points("lexigram.http.client.stream.time_to_first_byte")
-    assert isinstance(ttfb, HistogramDataPoint) and ttfb.count == 1
+    assert isinstance(ttfb, HistogramDataPoint)
+    assert ttfb.count == 1
     [(_, duration)] = otel.points("lexigram.http.client.stream.duration")
-    assert isinstance(duration, HistogramDataPoint) and duration.count == 1
+    assert isinstance(duration, HistogramDataPoint)
+    assert duration.count == 1
     [(_, active)] = otel.points("http.client.active_requests")
     assert getattr(active, "value", None) == 0
 
@@ -122,10 +124,12 @@ async def test_connection_errors_and_timeouts_have_their_error_type(
     async with HTTPClient(config, observer=otel.observer()) as client:
         refused = await client.get(f"http://127.0.0.1:{closed_port}/x?api_key=k3y")
         slow = await client.get(upstream.url_for("/slow"))
-    assert refused.is_err() and slow.is_err()
+    assert refused.is_err()
+    assert slow.is_err()
     assert isinstance(slow.error, HTTPTimeoutError)
     first, second = otel.spans()
-    assert first.attributes is not None and second.attributes is not None
+    assert first.attributes is not None
+    assert second.attributes is not None
     assert first.attributes["error.type"] == "HTTPConnectionError"
     assert "http.response.status_code" not in first.attributes
     assert second.attributes["error.type"] == "HTTPTimeoutError"
@@ -135,7 +139,8 @@ async def test_connection_errors_and_timeouts_have_their_error_type(
     assert event.attributes is not None
     assert event.attributes["exception.type"] == "HTTPConnectionError"
     message = str(event.attributes["exception.message"])
-    assert "k3y" not in message and "connection failed" in message
+    assert "k3y" not in message
+    assert "connection failed" in message
     assert first.status.status_code is StatusCode.ERROR
     error_types = {
         attrs.get("error.type") for attrs, _ in otel.points("http.client.request.duration")
@@ -161,9 +166,11 @@ async def test_duration_metric_has_the_semconv_attributes_and_buckets(
     assert isinstance(point, HistogramDataPoint)
     assert tuple(point.explicit_bounds) == DURATION_BUCKETS
     [(_, sent)] = otel.points("http.client.request.body.size")
-    assert isinstance(sent, HistogramDataPoint) and sent.sum == 5
+    assert isinstance(sent, HistogramDataPoint)
+    assert sent.sum == 5
     [(_, received)] = otel.points("http.client.response.body.size")
-    assert isinstance(received, HistogramDataPoint) and received.sum == 2
+    assert isinstance(received, HistogramDataPoint)
+    assert received.sum == 2
     units = {name: unit for name, unit, _ in otel.all_metrics()}
     assert units["http.client.request.duration"] == "s"
     assert units["http.client.active_requests"] == "{request}"
