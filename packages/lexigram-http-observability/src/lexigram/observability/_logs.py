@@ -66,11 +66,13 @@ def correlation_id(value: str | None = None) -> Iterator[str]:
 
 
 class CorrelationIdInterceptor(InterceptorProtocol):
-    """Sends the current correlation id in a header (``X-Correlation-ID`` by default).
+    """Sends a correlation id in a header (``X-Correlation-ID`` by default).
 
-    Outside a :func:`correlation_id` block, ``generate`` (default: UUID4 hex) makes one per
-    call (the same for all its attempts, kept in ``context.extensions``); ``generate=None``
-    sends nothing then. A header the request already carries is left alone.
+    The id is, in order: the call's ``extensions={"correlation_id": ...}``, the current
+    :func:`correlation_id` block's, else one made by ``generate`` (default: UUID4 hex) for the
+    attempt (``generate=None``: no header then). Wrap a unit of work in ``correlation_id()``
+    to give all its calls and their retries one id. A header the request already carries is
+    left alone.
     """
 
     def __init__(
@@ -86,14 +88,14 @@ class CorrelationIdInterceptor(InterceptorProtocol):
         """Add the header."""
         if self.header in context.headers:
             return context
-        value = _correlation.get()
+        value = context.extensions.get("correlation_id")
         if value is None:
-            value = context.extensions.get("correlation_id")
+            value = _correlation.get()
             if value is None:
                 if self.generate is None:
                     return context
-                value = context.extensions["correlation_id"] = self.generate()
-        context.headers[self.header] = value
+                value = self.generate()
+        context.headers[self.header] = str(value)
         return context
 
     async def intercept_response(self, response: HttpResponse) -> HttpResponse:
