@@ -37,9 +37,10 @@ from lexigram.observability._module import (
     OpenTelemetryConfig,
     PrometheusConfig,
 )
+from lexigram.observability._target import DURATION_BUCKETS
 
 if TYPE_CHECKING:
-    from lexigram.observability._otel import DURATION_BUCKETS, OpenTelemetryObserver
+    from lexigram.observability._otel import OpenTelemetryObserver
     from lexigram.observability._prometheus import (
         PrometheusMetricsRecorder,
         render_metrics,
@@ -68,7 +69,6 @@ __all__ = [
 ]
 
 _LAZY: Final = {
-    "DURATION_BUCKETS": ("lexigram.observability._otel", "otel"),
     "OpenTelemetryObserver": ("lexigram.observability._otel", "otel"),
     "PrometheusMetricsRecorder": ("lexigram.observability._prometheus", "prometheus"),
     "render_metrics": ("lexigram.observability._prometheus", "prometheus"),

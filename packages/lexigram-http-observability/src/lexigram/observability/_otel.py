@@ -46,6 +46,8 @@ from opentelemetry.util.types import AttributeValue
 from lexigram.contracts.observability import AttemptObservationProtocol
 from lexigram.contracts.web import Headers, HttpResponse, RequestContext
 from lexigram.observability._target import (
+    CIRCUIT_CODES,
+    DURATION_BUCKETS,
     OTHER,
     error_type,
     full_url,
@@ -61,41 +63,22 @@ if TYPE_CHECKING:
     from opentelemetry.context import Context
     from opentelemetry.trace import Span
 
-__all__ = ["DURATION_BUCKETS", "OpenTelemetryObserver"]
+__all__ = ["OpenTelemetryObserver"]
 
-DURATION_BUCKETS: Final = (
-    0.005,
-    0.01,
-    0.025,
-    0.05,
-    0.075,
-    0.1,
-    0.25,
-    0.5,
-    0.75,
-    1.0,
-    2.5,
-    5.0,
-    7.5,
-    10.0,
-)
-"""The advisory bucket boundaries (seconds) of ``http.client.request.duration``."""
 
 _SCOPE: Final = "lexigram.observability"
 _VERSION: Final = "0.1.0"
 
 # This client's own instruments (no convention names them).
-RETRIES: Final = "lexigram.http.client.retries"
-RETRY_REFUSALS: Final = "lexigram.http.client.retry_refusals"
-CIRCUIT_STATE: Final = "lexigram.http.client.circuit.state"
-CIRCUIT_TRANSITIONS: Final = "lexigram.http.client.circuit.transitions"
-STREAM_TTFB: Final = "lexigram.http.client.stream.time_to_first_byte"
-STREAM_DURATION: Final = "lexigram.http.client.stream.duration"
-TIMEOUT_PHASE: Final = "lexigram.http.timeout.phase"
-STREAMING: Final = "lexigram.http.streaming"
+_RETRIES: Final = "lexigram.http.client.retries"
+_RETRY_REFUSALS: Final = "lexigram.http.client.retry_refusals"
+_CIRCUIT_STATE: Final = "lexigram.http.client.circuit.state"
+_CIRCUIT_TRANSITIONS: Final = "lexigram.http.client.circuit.transitions"
+_STREAM_TTFB: Final = "lexigram.http.client.stream.time_to_first_byte"
+_STREAM_DURATION: Final = "lexigram.http.client.stream.duration"
+_TIMEOUT_PHASE: Final = "lexigram.http.timeout.phase"
+_STREAMING: Final = "lexigram.http.streaming"
 
-CIRCUIT_CODES: Final = {"closed": 0, "open": 1, "half_open": 2, "isolated": 3}
-"""The value of ``lexigram.http.client.circuit.state`` for each state."""
 
 _PROTOCOL_VERSION: Final = "1.1"
 
@@ -190,29 +173,29 @@ class OpenTelemetryObserver:
             description="Size of HTTP response bodies.",
         )
         self._retries = meter.create_counter(
-            RETRIES, unit="{retry}", description="Retries scheduled, by reason."
+            _RETRIES, unit="{retry}", description="Retries scheduled, by reason."
         )
         self._refusals = meter.create_counter(
-            RETRY_REFUSALS,
+            _RETRY_REFUSALS,
             unit="{refusal}",
             description="Retryable outcomes not retried: budget refused or retries exhausted.",
         )
         self._circuit_state = meter.create_gauge(
-            CIRCUIT_STATE,
+            _CIRCUIT_STATE,
             unit="1",
             description="Circuit state: 0 closed, 1 open, 2 half-open, 3 isolated.",
         )
         self._transitions = meter.create_counter(
-            CIRCUIT_TRANSITIONS, unit="{transition}", description="Circuit state changes."
+            _CIRCUIT_TRANSITIONS, unit="{transition}", description="Circuit state changes."
         )
         self._stream_ttfb = meter.create_histogram(
-            STREAM_TTFB,
+            _STREAM_TTFB,
             unit="s",
             description="From sending a stream's request to its first body bytes.",
             explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
         )
         self._stream_duration = meter.create_histogram(
-            STREAM_DURATION,
+            _STREAM_DURATION,
             unit="s",
             description="From sending a stream's request to the stream's end.",
             explicit_bucket_boundaries_advisory=(*DURATION_BUCKETS, 30.0, 60.0, 120.0, 300.0),
@@ -259,7 +242,7 @@ class OpenTelemetryObserver:
             if context.attempt > 1:
                 attributes[HTTP_REQUEST_RESEND_COUNT] = context.attempt - 1
             if streaming:
-                attributes[STREAMING] = True
+                attributes[_STREAMING] = True
             span = self._tracer.start_span(
                 "HTTP" if known == OTHER else known,
                 context=current,
@@ -409,7 +392,7 @@ class _Attempt:
             span.set_attribute(ERROR_TYPE, kind)
             phase = timeout_phase(error)
             if phase is not None:
-                span.set_attribute(TIMEOUT_PHASE, phase)
+                span.set_attribute(_TIMEOUT_PHASE, phase)
             span.add_event(
                 "exception", {EXCEPTION_TYPE: kind, EXCEPTION_MESSAGE: safe_message(error)}
             )

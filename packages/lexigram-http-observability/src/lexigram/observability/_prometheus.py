@@ -20,8 +20,13 @@ from prometheus_client import (
 
 from lexigram.contracts.observability import AttemptObservationProtocol
 from lexigram.contracts.web import HttpResponse, RequestContext
-from lexigram.observability._otel import CIRCUIT_CODES, DURATION_BUCKETS
-from lexigram.observability._target import error_type, method_of, target_of
+from lexigram.observability._target import (
+    CIRCUIT_CODES,
+    DURATION_BUCKETS,
+    error_type,
+    method_of,
+    target_of,
+)
 
 __all__ = ["PrometheusMetricsRecorder", "render_metrics", "start_metrics_server"]
 

@@ -7,13 +7,32 @@ from urllib.parse import urlencode, urlsplit
 
 from lexigram.contracts.web import HTTPClientError, HTTPTimeoutError, RequestContext, redact_url
 
-__all__: list[str] = []
+__all__ = ["DURATION_BUCKETS"]
 
 KNOWN_METHODS: Final = frozenset(
     {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
 )
 """The methods semantic conventions know; any other is reported as ``_OTHER``."""
 OTHER: Final = "_OTHER"
+DURATION_BUCKETS: Final = (
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.075,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    1.0,
+    2.5,
+    5.0,
+    7.5,
+    10.0,
+)
+"""The advisory bucket boundaries (seconds) of ``http.client.request.duration``."""
+CIRCUIT_CODES: Final = {"closed": 0, "open": 1, "half_open": 2, "isolated": 3}
+"""The value of the circuit-state gauges for each state."""
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _CACHE_SIZE: Final = 256
 
