@@ -26,12 +26,15 @@ class Otel:
     spans_exporter: InMemorySpanExporter
     reader: InMemoryMetricReader
 
-    def observer(self, *, tracing: bool = True, metrics: bool = True) -> OpenTelemetryObserver:
+    def observer(
+        self, *, tracing: bool = True, metrics: bool = True, detailed: bool = True
+    ) -> OpenTelemetryObserver:
         return OpenTelemetryObserver(
             tracer_provider=self.tracer_provider,
             meter_provider=self.meter_provider,
             tracing=tracing,
             metrics=metrics,
+            detailed_metrics=detailed,
         )
 
     def spans(self) -> list[ReadableSpan]:

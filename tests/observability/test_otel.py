@@ -246,3 +246,10 @@ def test_the_lazy_names_resolve(name: str) -> None:
 
     value: Any = getattr(package, name)
     assert value is not None
+
+
+async def test_opt_in_metrics_are_off_by_default(otel: Otel, upstream: Upstream) -> None:
+    async with HTTPClient(NO_RETRY, observer=otel.observer(detailed=False)) as client:
+        await client.post(upstream.url_for("/ok"), content=b"12345")
+    names = {name for name, _, _ in otel.all_metrics()}
+    assert names == {"http.client.request.duration"}

@@ -3,7 +3,7 @@
 The ``observability:`` section (``LEX_OBSERVABILITY__OTEL__ENABLED=true`` and so on)::
 
     observability:
-      otel: {enabled: true, tracing: true, metrics: true}
+      otel: {enabled: true, tracing: true, metrics: true, detailed_metrics: false}
       prometheus: {enabled: true, namespace: "", serve: false, port: 9464, address: 127.0.0.1}
       logs: {attempts: true}
 
@@ -49,6 +49,8 @@ class OpenTelemetryConfig(BaseModel):
     enabled: bool = False
     tracing: bool = True
     metrics: bool = True
+    detailed_metrics: bool = False
+    """Also the opt-in ``http.client.active_requests`` and body-size histograms."""
 
 
 class PrometheusConfig(BaseModel):
@@ -127,7 +129,9 @@ class ObservabilityProvider(Provider):
             if otel is not None:
                 observers.append(
                     otel.OpenTelemetryObserver(
-                        tracing=config.otel.tracing, metrics=config.otel.metrics
+                        tracing=config.otel.tracing,
+                        metrics=config.otel.metrics,
+                        detailed_metrics=config.otel.detailed_metrics,
                     )
                 )
             if config.prometheus.enabled:

@@ -108,10 +108,11 @@ class OpenTelemetryObserver:
       set, so ``opentelemetry-instrumentation-aiohttp-client`` records nothing twice; and when
       a caller has set that key (or the general suppression key), this observer stays silent;
     - metrics: ``http.client.request.duration`` (s, the conventions' advisory buckets; up to
-      the response headers for a stream), ``http.client.active_requests``,
-      ``http.client.request.body.size`` / ``http.client.response.body.size`` (verbs), and
-      ``lexigram.http.client.retries``, ``.retry_refusals``, ``.circuit.state``,
-      ``.circuit.transitions``, ``.stream.time_to_first_byte``, ``.stream.duration``.
+      the response headers for a stream), ``lexigram.http.client.retries``,
+      ``.retry_refusals``, ``.circuit.state``, ``.circuit.transitions``,
+      ``.stream.time_to_first_byte``, ``.stream.duration``; with ``detailed_metrics=True``
+      also ``http.client.active_requests`` and ``http.client.request.body.size`` /
+      ``http.client.response.body.size`` (verbs), which the conventions make opt-in.
 
     ``tracer_provider`` / ``meter_provider`` default to the global ones; ``tracing=False`` or
     ``metrics=False`` turns either part off. With no SDK configured (the API's proxy providers)
@@ -124,6 +125,7 @@ class OpenTelemetryObserver:
         "_body_out",
         "_circuit_state",
         "_clock",
+        "_detailed",
         "_duration",
         "_meter_provider",
         "_metrics",
@@ -144,12 +146,14 @@ class OpenTelemetryObserver:
         meter_provider: MeterProvider | None = None,
         tracing: bool = True,
         metrics: bool = True,
+        detailed_metrics: bool = False,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self._tracer_provider = tracer_provider
         self._meter_provider = meter_provider
         self._tracing = tracing
         self._metrics = metrics
+        self._detailed = detailed_metrics
         self._clock = clock
         self._tracer = trace.get_tracer(_SCOPE, _VERSION, tracer_provider)
         meter = _meter(meter_provider)
@@ -254,12 +258,13 @@ class OpenTelemetryObserver:
         token = otel_context.attach(
             otel_context.set_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY, True, current)
         )
-        if measuring:
+        detailed = measuring and self._detailed
+        if detailed:
             self._active.add(1, base)
             body = context.body
             if body is not None:
                 self._body_out.record(len(body), base)
-        return _Attempt(self, span, token, base, streaming, measuring)
+        return _Attempt(self, span, token, base, streaming, measuring, detailed)
 
     def retry_scheduled(
         self, context: RequestContext, attempt: int, delay: float, reason: str
@@ -317,6 +322,7 @@ class _Attempt:
     __slots__ = (
         "_base",
         "_detached",
+        "_detailed",
         "_ended",
         "_measuring",
         "_observer",
@@ -335,8 +341,10 @@ class _Attempt:
         base: dict[str, AttributeValue],
         streaming: bool,
         measuring: bool,
+        detailed: bool,
     ) -> None:
         self._observer = observer
+        self._detailed = detailed
         self._span = span
         self._token = token
         self._base = base
@@ -361,16 +369,27 @@ class _Attempt:
         self._status = status
         span = self._span
         if span is not None:
-            span.set_attribute(HTTP_RESPONSE_STATUS_CODE, status)
-            span.set_attribute(NETWORK_PROTOCOL_VERSION, _PROTOCOL_VERSION)
             if status >= 400:
-                span.set_attribute(ERROR_TYPE, str(status))
+                span.set_attributes(
+                    {
+                        HTTP_RESPONSE_STATUS_CODE: status,
+                        NETWORK_PROTOCOL_VERSION: _PROTOCOL_VERSION,
+                        ERROR_TYPE: str(status),
+                    }
+                )
                 span.set_status(Status(StatusCode.ERROR))
+            else:
+                span.set_attributes(
+                    {
+                        HTTP_RESPONSE_STATUS_CODE: status,
+                        NETWORK_PROTOCOL_VERSION: _PROTOCOL_VERSION,
+                    }
+                )
         if self._measuring:
             observer = self._observer
             attributes = self._metric_attributes(None)
             observer._duration.record(observer._clock() - self._started, attributes)
-            if not self._streaming:
+            if self._detailed and not self._streaming:
                 observer._body_in.record(len(response.body), self._base)
 
     def first_byte(self) -> None:
@@ -389,10 +408,11 @@ class _Attempt:
         span = self._span
         if error is not None and span is not None:
             kind = error_type(error)
-            span.set_attribute(ERROR_TYPE, kind)
             phase = timeout_phase(error)
-            if phase is not None:
-                span.set_attribute(_TIMEOUT_PHASE, phase)
+            if phase is None:
+                span.set_attribute(ERROR_TYPE, kind)
+            else:
+                span.set_attributes({ERROR_TYPE: kind, _TIMEOUT_PHASE: phase})
             span.add_event(
                 "exception", {EXCEPTION_TYPE: kind, EXCEPTION_MESSAGE: safe_message(error)}
             )
@@ -404,7 +424,8 @@ class _Attempt:
                 observer._duration.record(now - self._started, self._metric_attributes(error))
             elif self._streaming:
                 observer._stream_duration.record(now - self._started, self._base)
-            observer._active.add(-1, self._base)
+            if self._detailed:
+                observer._active.add(-1, self._base)
         if span is not None:
             span.end()
 
