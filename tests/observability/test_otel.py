@@ -192,7 +192,10 @@ async def test_no_duplicate_spans_beside_the_aiohttp_instrumentation(
             "opentelemetry.instrumentation.aiohttp_client"
         ]
         otel.spans_exporter.clear()
-        # ...with it, ours is the only one, once per attempt.
+        [(_, before)] = otel.points("http.client.duration")
+        assert isinstance(before, HistogramDataPoint)
+        assert before.count == 1
+        # ...with it, ours is the only one, once per attempt, and it records no metric either.
         upstream.script = [503]
         async with HTTPClient(QUICK_RETRY, observer=otel.observer()) as client:
             await client.get(upstream.url_for("/ok"))
@@ -201,6 +204,9 @@ async def test_no_duplicate_spans_beside_the_aiohttp_instrumentation(
             "lexigram.observability",
             "lexigram.observability",
         ]
+        [(_, after)] = otel.points("http.client.duration")
+        assert isinstance(after, HistogramDataPoint)
+        assert after.count == 1
     finally:
         instrumentor.uninstrument()
 
