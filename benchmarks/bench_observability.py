@@ -201,32 +201,28 @@ def main() -> None:
     upstream.start()
     try:
         url = upstream.url(SMALL_PATH)
+        print(
+            f"{args.requests} requests x {args.rounds} rounds, concurrency {args.concurrency}, "
+            f"loopback nginx {upstream.version}",
+            flush=True,
+        )
         cpu: dict[str, list[float]] = {key: [] for key in args.variants}
         for _ in range(args.rounds):
             for key in args.variants:
                 seconds = float(_run_child(url, key, args.requests, args.concurrency, []))
                 cpu[key].append(seconds / args.requests * 1e6)
-        icounts: dict[str, float] = {}
+        print(f"  {'variant':<46} {'CPU us/req':>10}")
+        for key in args.variants:
+            print(f"  {VARIANTS[key]:<46} {statistics.median(cpu[key]):>10.1f}", flush=True)
         if args.icount:
             n = args.icount_requests
+            print(f"\ninstructions per request (callgrind, {n} requests after {_WARMUP})")
             for key in args.variants:
                 total = _icount(url, key, n, args.concurrency)
                 empty = _icount(url, key, 0, args.concurrency)
-                icounts[key] = (total - empty) / n
+                print(f"  {VARIANTS[key]:<46} {(total - empty) / n:>12,.0f}", flush=True)
     finally:
         upstream.stop()
-    print(
-        f"{args.requests} requests x {args.rounds} rounds, concurrency {args.concurrency}, "
-        f"loopback nginx {upstream.version}"
-    )
-    header = f"  {'variant':<46} {'CPU us/req':>10}"
-    print(header + (f" {'instr/req':>12}" if icounts else ""))
-    for key in args.variants:
-        median = statistics.median(cpu[key])
-        line = f"  {VARIANTS[key]:<46} {median:>10.1f}"
-        if icounts:
-            line += f" {icounts[key]:>12,.0f}"
-        print(line)
 
 
 if __name__ == "__main__":
