@@ -18,6 +18,7 @@ from lexigram.contracts.observability import (
 )
 from lexigram.contracts.web import (
     HTTPConnectionError,
+    HTTPDecodeError,
     HttpResponse,
     HTTPRetryExhaustedError,
     HTTPTimeoutError,
@@ -226,3 +227,23 @@ async def test_stream_retries_end_the_abandoned_attempts() -> None:
             assert response.status == 200
             assert observer.names() == ["start", "response", "end", "retry", "start", "response"]
         assert observer.names()[-1] == "end"
+
+
+async def test_a_decode_error_ends_the_stream_attempt_with_it() -> None:
+    observer = InMemoryHTTPObserver()
+
+    async def bad(request: web.Request) -> web.Response:
+        return web.Response(body=b'{"ok": 1}\n{not json}\n')
+
+    async with (
+        LocalServer(extra_routes=[web.get("/bad", bad)]) as server,
+        HTTPClient(observer=observer) as client,
+        client.stream("GET", server.url_for("/bad")) as response,
+    ):
+        with pytest.raises(HTTPDecodeError):
+            async for _ in response.ndjson():
+                pass
+    assert observer.names()[-1] == "end"
+    error = observer.events[-1].detail
+    assert isinstance(error, HTTPDecodeError)
+    assert error.line == 2
