@@ -200,3 +200,41 @@ def test_with_only_the_api_nothing_is_recorded() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "nothing recorded"
+
+
+_SDK_LATER = """
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from lexigram.contracts.web import RequestContext
+from lexigram.observability import OpenTelemetryObserver
+
+observer = OpenTelemetryObserver()  # built before the application configures the SDK
+context = RequestContext("GET", "http://127.0.0.1:9/")
+assert observer.attempt_started(context, False) is None
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)
+observation = observer.attempt_started(context, False)
+assert observation is not None
+observation.end(None)
+assert [span.name for span in exporter.get_finished_spans()] == ["GET"]
+print("recorded")
+"""
+
+
+def test_an_sdk_configured_later_is_picked_up() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(_SDK_LATER)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "recorded"

@@ -7,15 +7,21 @@ providers are proxies, and every attempt is skipped before anything is built.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
+import opentelemetry.metrics._internal as _metrics_state
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.context import (
     _SUPPRESS_HTTP_INSTRUMENTATION_KEY,
     _SUPPRESS_INSTRUMENTATION_KEY,
+)
+from opentelemetry.environment_variables import (
+    OTEL_PYTHON_METER_PROVIDER,
+    OTEL_PYTHON_TRACER_PROVIDER,
 )
 from opentelemetry.metrics import Meter, MeterProvider
 from opentelemetry.metrics._internal import _ProxyMeterProvider
@@ -127,6 +133,7 @@ class OpenTelemetryObserver:
         "_clock",
         "_detailed",
         "_duration",
+        "_idle_check",
         "_meter_provider",
         "_metrics",
         "_refusals",
@@ -155,6 +162,16 @@ class OpenTelemetryObserver:
         self._metrics = metrics
         self._detailed = detailed_metrics
         self._clock = clock
+        # With the global providers, no provider named in the environment and the API's
+        # module state where this version keeps it, "no SDK yet" is two attribute reads.
+        self._idle_check = (
+            tracer_provider is None
+            and meter_provider is None
+            and OTEL_PYTHON_TRACER_PROVIDER not in os.environ
+            and OTEL_PYTHON_METER_PROVIDER not in os.environ
+            and hasattr(trace, "_TRACER_PROVIDER")
+            and hasattr(_metrics_state, "_METER_PROVIDER")
+        )
         self._tracer = trace.get_tracer(_SCOPE, _VERSION, tracer_provider)
         meter = _meter(meter_provider)
         self._duration = meter.create_histogram(
@@ -207,6 +224,12 @@ class OpenTelemetryObserver:
 
     def _live(self) -> tuple[bool, bool]:
         """Whether spans and metrics would be recorded at all (an SDK is configured)."""
+        if (
+            self._idle_check
+            and trace._TRACER_PROVIDER is None
+            and _metrics_state._METER_PROVIDER is None
+        ):
+            return False, False
         tracing = self._tracing and (
             self._tracer_provider is not None
             or not isinstance(trace.get_tracer_provider(), _IDLE_TRACER_PROVIDERS)
