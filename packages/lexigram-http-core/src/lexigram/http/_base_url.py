@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import Final, Self, Unpack
 from urllib.parse import urlsplit
 
-from lexigram.contracts.observability import MetricsRecorderProtocol
+from lexigram.contracts.observability import HTTPObserverProtocol, MetricsRecorderProtocol
 from lexigram.contracts.resilience import (
     CircuitBreakerProtocol,
     ResiliencePipelineProtocol,
@@ -80,6 +80,7 @@ class BaseURLHTTPClient:
         circuit_breaker: CircuitBreakerProtocol | None = None,
         metrics: MetricsRecorderProtocol | None = None,
         transport: HTTPTransportProtocol | None = None,
+        observer: HTTPObserverProtocol | None = None,
     ) -> None:
         self._origin = _check_url("GET", base_url)
         parts = urlsplit(base_url)
@@ -97,6 +98,7 @@ class BaseURLHTTPClient:
             retry_policy=retry_policy,
             circuit_breaker=circuit_breaker,
             metrics=metrics,
+            observer=observer,
         )
         self._client._name = "BaseURLHTTPClient"
 

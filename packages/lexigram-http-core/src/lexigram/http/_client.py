@@ -13,7 +13,11 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Final, Self, Unpack
 
-from lexigram.contracts.observability import MetricsRecorderProtocol
+from lexigram.contracts.observability import (
+    AttemptObservationProtocol,
+    HTTPObserverProtocol,
+    MetricsRecorderProtocol,
+)
 from lexigram.contracts.resilience import (
     CircuitBreakerProtocol,
     ResiliencePipelineProtocol,
@@ -47,6 +51,7 @@ from lexigram.http._request import _build, _copy
 from lexigram.http._retry import DefaultRetryPolicy
 from lexigram.http._shutdown import InFlight
 from lexigram.http._stream import (
+    ERROR_BODY_BYTES,
     StreamContext,
     StreamResponse,
     _Opened,
@@ -153,7 +158,9 @@ class HTTPClient:
     One call has one deadline (``timeout=`` or ``config.pool.timeout``) covering every attempt
     up to the response headers. Resilience, in order of precedence: ``pipeline``, else
     ``retry_policy``, else :class:`DefaultRetryPolicy` from ``config.retry`` (unless disabled).
-    ``circuit_breaker`` wraps each attempt, keyed on the URL's origin.
+    ``circuit_breaker`` wraps each attempt, keyed on the URL's origin. ``metrics`` receives
+    the two per-attempt signals; ``observer`` (``HTTPObserverProtocol``) sees each attempt's
+    start, response, body or stream end and failure, and the default policy's retries.
 
     :meth:`stream` reads a response as it arrives (lines, SSE, NDJSON, bytes). Being a
     context manager, it cannot return a ``Result``: it **raises** connection failures and
@@ -172,6 +179,7 @@ class HTTPClient:
         "_config",
         "_default_timeout",
         "_direct",
+        "_hook",
         "_inflight",
         "_name",
         "_observer",
@@ -192,6 +200,7 @@ class HTTPClient:
         retry_policy: RetryPolicyProtocol | None = None,
         circuit_breaker: CircuitBreakerProtocol | None = None,
         metrics: MetricsRecorderProtocol | None = None,
+        observer: HTTPObserverProtocol | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -212,11 +221,14 @@ class HTTPClient:
         elif retry_policy is not None:
             self._resilience = retry_policy
         elif config.retry.enabled and config.retry.max_attempts > 1:
-            self._resilience = DefaultRetryPolicy(config.retry, sleep=sleep, clock=clock)
+            self._resilience = DefaultRetryPolicy(
+                config.retry, sleep=sleep, clock=clock, observer=observer
+            )
         else:
             self._resilience = None
         self._breaker = circuit_breaker
         self._observer = None if metrics is None else _Observer(metrics, clock)
+        self._hook = observer
         self._clock = clock
         self._sleep = sleep
         self._default_timeout = config.pool.timeout
@@ -229,6 +241,7 @@ class HTTPClient:
             and self._breaker is None
             and self._chain is None
             and self._observer is None
+            and observer is None
         )
 
     @property
@@ -489,7 +502,7 @@ class HTTPClient:
         """One logical call up to the response headers, through resilience like the verbs."""
         context.timeout = budget
         resilience = self._resilience
-        attempts = _StreamAttempts(self._transport, options.idle_timeout)
+        attempts = _StreamAttempts(self._transport, options.idle_timeout, self._hook)
         call = _StreamCall(
             self, context, origin, self._clock() + budget, budget, resilience, attempts
         )
@@ -525,7 +538,7 @@ class HTTPClient:
                     _log_error_response(context, response)
             elif self._resilience is None and self._breaker is None:
                 # A single attempt: no call object needed.
-                response = await _exchange(self, self._send, context)
+                response = await _exchange(self, self._send, context, self._hook)
             else:
                 response = await self._call(context, origin)
         except _RETURNED_ERRORS as exc:
@@ -547,7 +560,7 @@ class HTTPClient:
         task = inflight.enter()
         try:
             if self._resilience is None and self._breaker is None:
-                return await _exchange(self, self._send, context)
+                return await _exchange(self, self._send, context, self._hook)
             return await self._call(context, origin)
         except asyncio.CancelledError:
             if inflight.closed_by_us(task):
@@ -610,7 +623,16 @@ class _Call:
     leaves no reference cycle behind.
     """
 
-    __slots__ = ("_budget", "_client", "_context", "_deadline", "_origin", "_pristine", "_send")
+    __slots__ = (
+        "_budget",
+        "_client",
+        "_context",
+        "_deadline",
+        "_hook",
+        "_origin",
+        "_pristine",
+        "_send",
+    )
 
     def __init__(
         self,
@@ -630,6 +652,7 @@ class _Call:
         # fresh copy of the request as built. Without interceptors nothing else edits it.
         self._pristine = resilience is not None and client._chain is not None
         self._send: Callable[[RequestContext], Awaitable[HttpResponse]] = client._send
+        self._hook = client._hook
 
     def first(self) -> Awaitable[HttpResponse]:
         """The only attempt of a call without a retry policy: the deadline was just set and
@@ -664,17 +687,19 @@ class _Call:
         return breaker.call(self._origin, operation)
 
     def _attempt(self, context: RequestContext) -> Awaitable[HttpResponse]:
-        return _exchange(self._client, self._send, context)
+        return _exchange(self._client, self._send, context, self._hook)
 
 
 async def _exchange(
     client: HTTPClient,
     send: Callable[[RequestContext], Awaitable[HttpResponse]],
     context: RequestContext,
+    hook: HTTPObserverProtocol | None,
 ) -> HttpResponse:
     """One attempt: request interceptors, the transport, metrics and logs, response
     interceptors. A function rather than a method so the single-attempt path needs no call
-    object."""
+    object. ``hook``: the client's observer, ``None`` for streams (their attempts are observed
+    by ``_StreamAttempts``, as they end with the stream)."""
     chain = client._chain
     if chain is not None:
         try:
@@ -691,7 +716,9 @@ async def _exchange(
     # Metrics and logs describe the exchange on the wire, so they are taken before the
     # response interceptors run (one of them failing does not lose the record).
     observer = client._observer
-    if observer is None:
+    if hook is not None:
+        response = await _observed_send(hook, observer, send, context)
+    elif observer is None:
         try:
             response = await send(context)
         except HTTPClientError as exc:
@@ -724,6 +751,36 @@ async def _exchange(
     return response
 
 
+async def _observed_send(
+    hook: HTTPObserverProtocol,
+    observer: _Observer | None,
+    send: Callable[[RequestContext], Awaitable[HttpResponse]],
+    context: RequestContext,
+) -> HttpResponse:
+    """The transport step of an attempt seen by an observation hook (and metrics, if any).
+
+    The body of a verb's response is read by then, so the attempt ends here, however it ends.
+    """
+    observation = hook.attempt_started(context, False)
+    started = 0.0 if observer is None else observer.now()
+    try:
+        response = await send(context)
+    except BaseException as exc:
+        if observation is not None:
+            observation.end(exc)
+        if isinstance(exc, HTTPClientError):
+            if observer is not None:
+                observer.failed(context.method, started, exc)
+            _log_failure(context, exc)
+        raise
+    if observer is not None:
+        observer.answered(context.method, started, response.status)
+    if observation is not None:
+        observation.response(response)
+        observation.end(None)
+    return response
+
+
 class _StreamAttempts:
     """The streamed responses of one call's attempts, until one of them is the answer.
 
@@ -731,18 +788,33 @@ class _StreamAttempts:
     that starts means the previous answer was not taken, so its response is released first.
     """
 
-    __slots__ = ("_idle", "_opened", "_transport")
+    __slots__ = ("_hook", "_idle", "_opened", "_transport")
 
-    def __init__(self, transport: HTTPTransportProtocol, idle: float | None) -> None:
+    def __init__(
+        self,
+        transport: HTTPTransportProtocol,
+        idle: float | None,
+        hook: HTTPObserverProtocol | None = None,
+    ) -> None:
         self._transport = transport
         self._idle = idle
+        self._hook = hook
         self._opened: list[_Opened] = []
 
     async def open(self, context: RequestContext) -> HttpResponse:
         """The transport step of an attempt: send, and return the head once it is in."""
         await self.release()
+        hook = self._hook
+        observation: AttemptObservationProtocol | None = None
+        if hook is not None:
+            observation = hook.attempt_started(context, True)
         started = time.perf_counter()
-        raw = await self._transport.send_stream(context)
+        try:
+            raw = await self._transport.send_stream(context)
+        except BaseException as exc:
+            if observation is not None:
+                observation.end(exc)
+            raise
         try:
             disable_read_timeout(raw)
             chunks = raw.iter_bytes()
@@ -759,10 +831,19 @@ class _StreamAttempts:
                 body,
                 elapsed=time.perf_counter() - started,
             )
-        except BaseException:
+        except BaseException as exc:
             await raw.aclose()
+            if observation is not None:
+                observation.end(exc)
             raise
-        self._opened.append(_Opened(head, raw, chunks, read))
+        if observation is not None:
+            observation.response(head)
+            if head.status >= 400 and sum(map(len, read)) < ERROR_BODY_BYTES:
+                # An error body read to its end: the attempt is over (not after a back-off).
+                observation.end(None)
+                observation = None
+            # Otherwise it stays open until its stream is released (``_Opened.aclose``).
+        self._opened.append(_Opened(head, raw, chunks, read, observation))
         return head
 
     def tag(self, head: HttpResponse) -> None:
@@ -806,6 +887,7 @@ class _StreamCall(_Call):
         super().__init__(client, context, origin, deadline, budget, resilience)
         self._attempts = attempts
         self._send = attempts.open
+        self._hook = None  # observed by ``attempts``, until the stream ends
 
     async def _attempt(self, context: RequestContext) -> HttpResponse:
         response = await super()._attempt(context)

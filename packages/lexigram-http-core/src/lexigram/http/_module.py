@@ -10,8 +10,8 @@ The provider registers one :class:`HTTPClient` under both ``HTTPClient`` and
    breaker guards every attempt. A pipeline is the whole resilience stack (the seed: "retry +
    circuit breaker + bulkhead + timeout", taking precedence), so with one the registry is not
    consulted: wrapping each attempt again would count it twice in the same breaker;
-3. ``MetricsRecorderProtocol`` (``metrics=``) and ``InterceptorChainProtocol``
-   (``interceptors=``).
+3. ``MetricsRecorderProtocol`` (``metrics=``), ``HTTPObserverProtocol`` (``observer=``, e.g.
+   from ``ObservabilityModule``) and ``InterceptorChainProtocol`` (``interceptors=``).
 
 Named base-URL clients (``clients={KEY: BaseURLClientConfig(...)}``, ``http.clients.<name>``)
 are built from the same registrations and closed at shutdown with the client.
@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from lexigram.contracts.observability import MetricsRecorderProtocol
+from lexigram.contracts.observability import HTTPObserverProtocol, MetricsRecorderProtocol
 from lexigram.contracts.resilience import (
     CircuitBreakerProtocol,
     CircuitBreakerRegistryProtocol,
@@ -194,6 +194,9 @@ class HTTPProvider(Provider):
         metrics = await _optional(container, MetricsRecorderProtocol)
         if metrics is not None:
             kwargs["metrics"] = metrics
+        observer = await _optional(container, HTTPObserverProtocol)
+        if observer is not None:
+            kwargs["observer"] = observer
         interceptors = await _optional(container, InterceptorChainProtocol)
         if interceptors is not None:
             kwargs["interceptors"] = interceptors

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC
 from typing import Final
 
+from lexigram.contracts.observability import HTTPObserverProtocol
 from lexigram.contracts.web import (
     Headers,
     HTTPConnectionError,
@@ -51,7 +52,9 @@ class DefaultRetryPolicy:
     Stopping on a retryable outcome (attempts used up, hint too long, no time left) raises
     :class:`HTTPRetryExhaustedError` with the last error or response. Any other outcome is
     returned or re-raised as it is. ``sleep``, ``clock`` (monotonic), ``random`` and
-    ``wall_clock`` (for HTTP dates) are injectable so tests need no real time.
+    ``wall_clock`` (for HTTP dates) are injectable so tests need no real time. An
+    ``observer`` hears each retry (``retry_scheduled``) and each retryable outcome given up on
+    (``retry_refused``, reason ``"exhausted"``).
     """
 
     __slots__ = (
@@ -60,6 +63,7 @@ class DefaultRetryPolicy:
         "_clock",
         "_config",
         "_max_attempts",
+        "_observer",
         "_random",
         "_retry_after_max",
         "_sleep",
@@ -74,6 +78,7 @@ class DefaultRetryPolicy:
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
         wall_clock: Callable[[], float] = time.time,
+        observer: HTTPObserverProtocol | None = None,
     ) -> None:
         self._config = config = config if config is not None else RetryConfig()
         self._max_attempts = config.max_attempts if config.enabled else 1
@@ -84,6 +89,7 @@ class DefaultRetryPolicy:
         self._clock = clock
         self._random = random
         self._wall_clock = wall_clock
+        self._observer = observer
 
     @property
     def config(self) -> RetryConfig:
@@ -112,6 +118,8 @@ class DefaultRetryPolicy:
                 # Decided inside the except block: keeping ``exc`` in a local past it would
                 # tie the error, its traceback and this frame into a reference cycle.
                 if attempt >= max_attempts or not self._fits(delay, budget, started):
+                    if self._observer is not None:
+                        self._observer.retry_refused(request, attempt, "exhausted")
                     raise HTTPRetryExhaustedError(attempts=attempt, last_error=exc) from exc
                 reason = "timeout" if isinstance(exc, HTTPTimeoutError) else "connection_error"
             else:
@@ -119,16 +127,16 @@ class DefaultRetryPolicy:
                 if status not in _RETRYABLE_STATUSES:
                     return response
                 if attempt >= max_attempts:
-                    raise HTTPRetryExhaustedError(attempts=attempt, last_response=response)
+                    raise self._give_up(request, attempt, response)
                 hint = self._retry_after(response.headers)
                 if hint is None:
                     delay = self._backoff(attempt)
                 elif hint > self._retry_after_max:
-                    raise HTTPRetryExhaustedError(attempts=attempt, last_response=response)
+                    raise self._give_up(request, attempt, response)
                 else:
                     delay = hint
                 if not self._fits(delay, budget, started):
-                    raise HTTPRetryExhaustedError(attempts=attempt, last_response=response)
+                    raise self._give_up(request, attempt, response)
                 reason = str(status)
             if _logger.isEnabledFor(logging.DEBUG):
                 _logger.debug(
@@ -145,8 +153,17 @@ class DefaultRetryPolicy:
                         "retry_delay": delay,
                     },
                 )
+            if self._observer is not None:
+                self._observer.retry_scheduled(request, attempt, delay, reason)
             await self._sleep(delay)
             attempt += 1
+
+    def _give_up(
+        self, request: RequestContext, attempt: int, response: HttpResponse
+    ) -> HTTPRetryExhaustedError:
+        if self._observer is not None:
+            self._observer.retry_refused(request, attempt, "exhausted")
+        return HTTPRetryExhaustedError(attempts=attempt, last_response=response)
 
     def _backoff(self, attempt: int) -> float:
         return self._random() * min(self._backoff_max, self._backoff_base * 2.0 ** (attempt - 1))

@@ -45,6 +45,7 @@ from lexigram.contracts.web import (
 from lexigram.http._decoders import LineDecoder, NDJSONDecoder, SSEDecoder
 
 if TYPE_CHECKING:
+    from lexigram.contracts.observability import AttemptObservationProtocol
     from lexigram.http._observe import _Observer
 
 __all__ = ["SSEReconnect", "StreamContext", "StreamResponse"]
@@ -70,10 +71,11 @@ class _StreamOptions:
 
 
 class _Opened:
-    """One connection's response: its head (after interceptors), the raw body, and what of
-    the body was already read (the start of an error body)."""
+    """One connection's response: its head (after interceptors), the raw body, what of the
+    body was already read (the start of an error body), and the attempt's observation (ended
+    with the stream, with the error that ended it, if any)."""
 
-    __slots__ = ("chunks", "head", "pending", "raw")
+    __slots__ = ("chunks", "error", "head", "observation", "pending", "raw")
 
     def __init__(
         self,
@@ -81,15 +83,24 @@ class _Opened:
         raw: StreamingResponseProtocol | None,
         chunks: AsyncIterator[bytes],
         pending: Iterable[bytes] = (),
+        observation: AttemptObservationProtocol | None = None,
     ) -> None:
         self.head = head
         self.raw = raw
         self.chunks = chunks
         self.pending = deque(pending)
+        self.observation = observation
+        self.error: BaseException | None = None
 
     async def aclose(self) -> None:
-        if self.raw is not None:
-            await self.raw.aclose()
+        try:
+            if self.raw is not None:
+                await self.raw.aclose()
+        finally:
+            observation = self.observation
+            if observation is not None:
+                self.observation = None
+                observation.end(self.error)
 
 
 async def _replay(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
@@ -287,7 +298,7 @@ class StreamResponse:
         self._iterator: weakref.ref[AsyncIterator[Any]] | None = None
         self._received = 0
         self._reconnects = 0
-        self._first_byte = observer is not None
+        self._first_byte = observer is not None or opened.observation is not None
         self._consumed = False
         self._closed = False
         self._finished = False
@@ -512,6 +523,9 @@ class StreamResponse:
             observer = self._observer
             if observer is not None:
                 observer.stream_ttfb(self._request_method, observer.elapsed(self._started))
+            observation = self._opened.observation
+            if observation is not None:
+                observation.first_byte()
         return chunk
 
     async def _closable(self, awaitable: Awaitable[Any]) -> Any:
@@ -533,6 +547,10 @@ class StreamResponse:
         try:
             while chunk := await read():
                 yield chunk
+        except BaseException as exc:
+            if not isinstance(exc, GeneratorExit):  # GeneratorExit: the reader stopped
+                self._opened.error = exc
+            raise
         finally:
             await self._finish()
 
@@ -547,7 +565,12 @@ class StreamResponse:
             for item in flush():
                 yield item
         except (HTTPStreamLimitError, HTTPDecodeError) as exc:
-            raise self._locate(exc) from None
+            located = self._opened.error = self._locate(exc)
+            raise located from None
+        except BaseException as exc:
+            if not isinstance(exc, GeneratorExit):  # GeneratorExit: the reader stopped
+                self._opened.error = exc
+            raise
         finally:
             await self._finish()
 
@@ -569,6 +592,7 @@ class StreamResponse:
                 except (HTTPConnectionError, HTTPTimeoutError) as exc:
                     error = exc
                 decoder.flush()
+                self._opened.error = error
                 await self._opened.aclose()
                 if error is None and not reconnect.reconnect_on_end:
                     return
@@ -588,7 +612,12 @@ class StreamResponse:
                 if not self._usable():
                     return
         except (HTTPStreamLimitError, HTTPDecodeError) as exc:
-            raise self._locate(exc) from None
+            located = self._opened.error = self._locate(exc)
+            raise located from None
+        except BaseException as exc:
+            if not isinstance(exc, GeneratorExit):  # GeneratorExit: the reader stopped
+                self._opened.error = exc
+            raise
         finally:
             await self._finish()
 

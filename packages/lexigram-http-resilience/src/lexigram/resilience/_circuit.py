@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from typing import Final, NamedTuple, TypeAlias
 
-from lexigram.contracts.observability import MetricsRecorderProtocol
+from lexigram.contracts.observability import HTTPObserverProtocol, MetricsRecorderProtocol
 from lexigram.contracts.resilience import AttemptOperation, CircuitState
 from lexigram.contracts.web import (
     HTTPCircuitOpenError,
@@ -209,6 +209,7 @@ class CircuitBreaker:
     ``resilience.circuit.transition`` and ``resilience.circuit.rejected`` (tags ``breaker``,
     ``key``, and ``from``/``to`` for transitions) see every change. At most ``max_keys``
     circuits are kept: beyond, the least recently used eighth (to the bucket) is forgotten.
+    An ``observer`` (``HTTPObserverProtocol``) hears every transition too.
     """
 
     __slots__ = (
@@ -227,6 +228,7 @@ class CircuitBreaker:
         "_metrics",
         "_minimum_throughput",
         "_name",
+        "_observer",
         "_slow_ratio",
         "_slow_threshold",
     )
@@ -238,6 +240,7 @@ class CircuitBreaker:
         *,
         metrics: MetricsRecorderProtocol | None = None,
         clock: Clock = time.monotonic,
+        observer: HTTPObserverProtocol | None = None,
     ) -> None:
         config = config if config is not None else CircuitBreakerConfig()
         self._name = name
@@ -253,6 +256,7 @@ class CircuitBreaker:
         self._count_429 = config.count_429_as_failure
         self._max_keys = config.max_keys
         self._metrics = metrics
+        self._observer = observer
         self._clock = clock
         self._circuits: dict[str, _Circuit] = {}
         self._isolated = False
@@ -520,6 +524,8 @@ class CircuitBreaker:
             metrics.increment(
                 _TRANSITION_METRIC, tags={**tags, "from": previous.value, "to": state.value}
             )
+        if self._observer is not None:
+            self._observer.breaker_transition(self._name, key, previous.value, state.value)
         if self._listeners:
             event = CircuitTransition(self._name, key, previous, state, reason, now)
             for listener in list(self._listeners):
@@ -608,7 +614,7 @@ class CircuitBreakerRegistry:
     unbounded part, and each breaker bounds those itself.
     """
 
-    __slots__ = ("_breakers", "_clock", "_defaults", "_max_breakers", "_metrics")
+    __slots__ = ("_breakers", "_clock", "_defaults", "_max_breakers", "_metrics", "_observer")
 
     def __init__(
         self,
@@ -617,12 +623,14 @@ class CircuitBreakerRegistry:
         max_breakers: int = 64,
         metrics: MetricsRecorderProtocol | None = None,
         clock: Clock = time.monotonic,
+        observer: HTTPObserverProtocol | None = None,
     ) -> None:
         if max_breakers < 1:
             raise ValueError(f"max_breakers must be at least 1, got {max_breakers}")
         self._defaults = defaults if defaults is not None else CircuitBreakerConfig()
         self._max_breakers = max_breakers
         self._metrics = metrics
+        self._observer = observer
         self._clock = clock
         self._breakers: dict[str, CircuitBreaker] = {}
 
@@ -641,6 +649,7 @@ class CircuitBreakerRegistry:
                 config if config is not None else self._defaults,
                 metrics=self._metrics,
                 clock=self._clock,
+                observer=self._observer,
             )
             self.add(breaker)
         return breaker

@@ -10,8 +10,8 @@ container at boot:
 
 ``HTTPProvider`` then picks the pipeline up (it takes precedence over the retry policy) and
 guards each attempt with the ``"http-default"`` breaker, which recognises it is already inside
-its pipeline stage and counts each attempt once. A ``MetricsRecorderProtocol`` in the container
-is used when present.
+its pipeline stage and counts each attempt once. A ``MetricsRecorderProtocol`` and an
+``HTTPObserverProtocol`` in the container are used when present.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Final
 
 from pydantic import BaseModel
 
-from lexigram.contracts.observability import MetricsRecorderProtocol
+from lexigram.contracts.observability import HTTPObserverProtocol, MetricsRecorderProtocol
 from lexigram.contracts.resilience import (
     CircuitBreakerRegistryProtocol,
     ResiliencePipelineProtocol,
@@ -74,9 +74,14 @@ class ResilienceProvider(Provider):
 
         async def build(container: Container) -> _Stack:
             metrics = await container.resolve_optional(MetricsRecorderProtocol)
-            registry = CircuitBreakerRegistry(config.circuit_breaker, metrics=metrics)
+            observer = await container.resolve_optional(HTTPObserverProtocol)
+            registry = CircuitBreakerRegistry(
+                config.circuit_breaker, metrics=metrics, observer=observer
+            )
             breaker = registry.get_or_create(DEFAULT_BREAKER_NAME)
-            pipeline = ResiliencePipeline.standard(config, breaker=breaker, metrics=metrics)
+            pipeline = ResiliencePipeline.standard(
+                config, breaker=breaker, metrics=metrics, observer=observer
+            )
             retry = next(
                 (s for s in pipeline.strategies if isinstance(s, RetryPolicy)), None
             ) or RetryPolicy(config.retry.model_copy(update={"enabled": False}), metrics=metrics)

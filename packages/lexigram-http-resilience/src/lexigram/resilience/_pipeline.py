@@ -7,7 +7,7 @@ import random as _random
 import time
 from collections.abc import Callable, Iterable
 
-from lexigram.contracts.observability import MetricsRecorderProtocol
+from lexigram.contracts.observability import HTTPObserverProtocol, MetricsRecorderProtocol
 from lexigram.contracts.resilience import AttemptOperation
 from lexigram.contracts.web import HttpResponse, RequestContext
 from lexigram.resilience._budget import RetryBudget
@@ -80,6 +80,7 @@ class ResiliencePipeline:
         breaker: CircuitBreaker | None = None,
         budget: RetryBudget | None = None,
         metrics: MetricsRecorderProtocol | None = None,
+        observer: HTTPObserverProtocol | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         random: Callable[[], float] = _random.random,
@@ -92,7 +93,8 @@ class ResiliencePipeline:
         instead, so that each attempt counts), bulkhead, total timeout, retry (with its
         per-host budget), circuit breaker (per host; ``breaker`` replaces the one the config
         describes, to share it), attempt timeout.
-        The defaults give retry + circuit breaker.
+        The defaults give retry + circuit breaker. ``metrics`` and ``observer`` reach the retry
+        policy and the breaker built here.
         """
         config = config if config is not None else ResilienceConfig()
         strategies: list[ResilienceStrategy] = []
@@ -122,6 +124,7 @@ class ResiliencePipeline:
                     config.retry,
                     budget=budget,
                     metrics=metrics,
+                    observer=observer,
                     clock=clock,
                     sleep=sleep,
                     random=random,
@@ -134,7 +137,11 @@ class ResiliencePipeline:
             strategies.append(fleet)
         if breaker is None:
             breaker = CircuitBreaker(
-                DEFAULT_BREAKER_NAME, config.circuit_breaker, metrics=metrics, clock=clock
+                DEFAULT_BREAKER_NAME,
+                config.circuit_breaker,
+                metrics=metrics,
+                clock=clock,
+                observer=observer,
             )
         strategies.append(breaker)
         if config.timeout.attempt is not None:

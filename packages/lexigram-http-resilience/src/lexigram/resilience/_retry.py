@@ -13,7 +13,7 @@ from datetime import UTC
 from types import MappingProxyType
 from typing import Final
 
-from lexigram.contracts.observability import MetricsRecorderProtocol
+from lexigram.contracts.observability import HTTPObserverProtocol, MetricsRecorderProtocol
 from lexigram.contracts.resilience import AttemptOperation
 from lexigram.contracts.web import (
     Headers,
@@ -75,8 +75,10 @@ class RetryPolicy:
     response; the reason is in its message. Other outcomes are returned or raised as they are.
     With a ``metrics`` recorder each attempt increments ``resilience.retry.attempt`` tagged
     ``outcome``: ``ok``, ``error`` (not retryable), ``retry``, ``exhausted`` or
-    ``budget_exhausted``. ``clock``, ``sleep``, ``random`` and ``wall_clock`` (for HTTP dates)
-    are injectable, so tests need no real time.
+    ``budget_exhausted``. An ``observer`` hears each retry (``retry_scheduled``) and each
+    retryable outcome given up on (``retry_refused``: ``"budget"`` or ``"exhausted"``).
+    ``clock``, ``sleep``, ``random`` and ``wall_clock`` (for HTTP dates) are injectable, so
+    tests need no real time.
     """
 
     __slots__ = (
@@ -90,6 +92,7 @@ class RetryPolicy:
         "_max_attempts",
         "_methods",
         "_metrics",
+        "_observer",
         "_random",
         "_retry_after_max",
         "_retry_on",
@@ -109,6 +112,7 @@ class RetryPolicy:
         sleep: Sleep = asyncio.sleep,
         random: Callable[[], float] = _random.random,
         wall_clock: Callable[[], float] = time.time,
+        observer: HTTPObserverProtocol | None = None,
     ) -> None:
         """``budget`` replaces the one ``config.budget`` describes (share one across policies);
         ``retry_on`` replaces the exception types the config selects."""
@@ -141,6 +145,7 @@ class RetryPolicy:
         self._sleep = sleep
         self._random = random
         self._wall_clock = wall_clock
+        self._observer = observer
 
     @property
     def config(self) -> RetryConfig:
@@ -235,7 +240,10 @@ class RetryPolicy:
                 elif metrics is not None:
                     metrics.increment(_ATTEMPT_METRIC, tags=_RETRY if stop is None else _EXHAUSTED)
                 if stop is not None:
+                    if self._observer is not None:
+                        self._refused(request, attempt, stop)
                     raise _exhausted(attempt, stop, error=exc) from exc
+                reason = "timeout" if isinstance(exc, HTTPTimeoutError) else "connection_error"
             else:
                 status = response.status
                 if status in self._statuses:
@@ -270,10 +278,20 @@ class RetryPolicy:
                 elif metrics is not None:
                     metrics.increment(_ATTEMPT_METRIC, tags=_RETRY if stop is None else _EXHAUSTED)
                 if stop is not None:
+                    if self._observer is not None:
+                        self._refused(request, attempt, stop)
                     raise _exhausted(attempt, stop, response=response)
+                reason = str(status)
+            if self._observer is not None:
+                self._observer.retry_scheduled(request, attempt, delay, reason)
             previous = delay
             await self._sleep(delay)
             attempt += 1
+
+    def _refused(self, request: RequestContext, attempt: int, stop: str) -> None:
+        assert self._observer is not None
+        reason = "budget" if stop.startswith("the retry budget") else "exhausted"
+        self._observer.retry_refused(request, attempt, reason)
 
     def _backoff(self, attempt: int, previous: float) -> float:
         """The jittered back-off after attempt ``attempt`` (``previous``: the last delay)."""

@@ -1,9 +1,21 @@
-"""Observability contracts: the metrics recorder the HTTP client reports to.
+"""Observability contracts: the metrics recorder and the observation hook of the HTTP client.
+
+:class:`HTTPObserverProtocol` sees every attempt (start, response, stream end, failure),
+retry decision and breaker transition; :class:`MetricsRecorderProtocol` receives the seed's
+two per-attempt signals.
 
 ``lexigram.observability`` (lexigram-http-observability) provides OpenTelemetry and Prometheus
 recorders; :class:`InMemoryMetricsRecorder` is enough for tests.
 """
 
+from lexigram.contracts.observability._hooks import (
+    AttemptObservationProtocol,
+    BaseHTTPObserver,
+    HTTPObserverProtocol,
+    InMemoryHTTPObserver,
+    ObservedEvent,
+    ObserverGroup,
+)
 from lexigram.contracts.observability._metrics import (
     InMemoryMetricsRecorder,
     MetricKind,
@@ -13,9 +25,15 @@ from lexigram.contracts.observability._metrics import (
 )
 
 __all__ = [
+    "AttemptObservationProtocol",
+    "BaseHTTPObserver",
+    "HTTPObserverProtocol",
+    "InMemoryHTTPObserver",
     "InMemoryMetricsRecorder",
     "MetricKind",
     "MetricRecord",
     "MetricsRecorderProtocol",
     "NoopMetricsRecorder",
+    "ObservedEvent",
+    "ObserverGroup",
 ]

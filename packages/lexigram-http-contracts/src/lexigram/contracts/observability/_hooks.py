@@ -1,0 +1,249 @@
+"""The per-attempt observation hook: what tracing and metrics adapters are told.
+
+A metrics recorder hears two numbers per attempt and an interceptor never hears about a
+connection error; an :class:`HTTPObserverProtocol` sees every step of a call:
+
+- ``attempt_started(context, streaming)``: an attempt is about to go on the wire (after the
+  request interceptors). The observer may add headers to ``context.headers`` (``traceparent``).
+  It returns an :class:`AttemptObservationProtocol` for that attempt, or ``None`` to ignore it.
+- on that observation, in this order: ``response(response)`` once the response is in (for a
+  verb, the whole body has been read; for a stream, only the head), ``first_byte()`` when a
+  stream hands out its first body bytes, and ``end(error)`` exactly once: after ``response``
+  for a verb, when a stream's body ends or is closed, or with the error when the attempt
+  failed (``HTTPConnectionError``, ``HTTPTimeoutError`` with its ``phase``,
+  ``HTTPDecodeError``, ``asyncio.CancelledError``, ...);
+- ``retry_scheduled(context, attempt, delay, reason)``: the retry policy will wait ``delay``
+  seconds and send attempt ``attempt + 1``; ``reason`` is ``"timeout"``,
+  ``"connection_error"`` or the status code that is retried;
+- ``retry_refused(context, attempt, reason)``: a retryable outcome was not retried:
+  ``"budget"`` (the retry budget refused) or ``"exhausted"`` (attempts, deadline or
+  ``Retry-After`` ran out);
+- ``breaker_transition(breaker, key, previous, current)``: a circuit changed state
+  (``"closed"``, ``"open"``, ``"half_open"``, ``"isolated"``).
+
+The calls are synchronous and on the request path: buffer, never do I/O inline. An observer
+that raises breaks the request, as an interceptor would. When no observer is given, the
+client does not call anything (no observation objects are made).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple, Protocol, runtime_checkable
+
+from lexigram.contracts.web import HttpResponse, RequestContext
+
+__all__ = [
+    "AttemptObservationProtocol",
+    "BaseHTTPObserver",
+    "HTTPObserverProtocol",
+    "InMemoryHTTPObserver",
+    "ObservedEvent",
+    "ObserverGroup",
+]
+
+
+@runtime_checkable
+class AttemptObservationProtocol(Protocol):
+    """One attempt being observed (see the module docstring for the order of calls)."""
+
+    def response(self, response: HttpResponse) -> None:
+        """The response is in: the whole of it for a verb, the head for a stream."""
+        ...
+
+    def first_byte(self) -> None:
+        """A stream handed out its first body bytes."""
+        ...
+
+    def end(self, error: BaseException | None = None) -> None:
+        """The attempt is over: body read, stream closed, or ``error`` (called once)."""
+        ...
+
+
+@runtime_checkable
+class HTTPObserverProtocol(Protocol):
+    """Receives the steps of every call of a client (see the module docstring)."""
+
+    def attempt_started(
+        self, context: RequestContext, streaming: bool
+    ) -> AttemptObservationProtocol | None:
+        """An attempt is about to be sent; may add headers; returns its observation."""
+        ...
+
+    def retry_scheduled(
+        self, context: RequestContext, attempt: int, delay: float, reason: str
+    ) -> None:
+        """Attempt ``attempt`` will be retried after ``delay`` seconds, because of ``reason``."""
+        ...
+
+    def retry_refused(self, context: RequestContext, attempt: int, reason: str) -> None:
+        """Attempt ``attempt`` had a retryable outcome that is not retried (``reason``)."""
+        ...
+
+    def breaker_transition(self, breaker: str, key: str, previous: str, current: str) -> None:
+        """The circuit ``key`` of ``breaker`` went from ``previous`` to ``current``."""
+        ...
+
+
+class BaseHTTPObserver:
+    """An observer that ignores everything: subclass it and override what you need."""
+
+    __slots__ = ()
+
+    def attempt_started(
+        self, context: RequestContext, streaming: bool
+    ) -> AttemptObservationProtocol | None:
+        """Ignore the attempt (``None``)."""
+        return None
+
+    def retry_scheduled(
+        self, context: RequestContext, attempt: int, delay: float, reason: str
+    ) -> None:
+        """Ignore."""
+
+    def retry_refused(self, context: RequestContext, attempt: int, reason: str) -> None:
+        """Ignore."""
+
+    def breaker_transition(self, breaker: str, key: str, previous: str, current: str) -> None:
+        """Ignore."""
+
+
+class _GroupObservation:
+    __slots__ = ("_parts",)
+
+    def __init__(self, parts: list[AttemptObservationProtocol]) -> None:
+        self._parts = parts
+
+    def response(self, response: HttpResponse) -> None:
+        for part in self._parts:
+            part.response(response)
+
+    def first_byte(self) -> None:
+        for part in self._parts:
+            part.first_byte()
+
+    def end(self, error: BaseException | None = None) -> None:
+        for part in self._parts:
+            part.end(error)
+
+
+class ObserverGroup:
+    """Several observers as one, called in order (e.g. OpenTelemetry and Prometheus)."""
+
+    __slots__ = ("_observers",)
+
+    def __init__(self, observers: Iterable[HTTPObserverProtocol]) -> None:
+        self._observers = tuple(observers)
+        for observer in self._observers:
+            if not isinstance(observer, HTTPObserverProtocol):
+                raise TypeError(
+                    f"ObserverGroup takes HTTPObserverProtocol objects, not "
+                    f"{type(observer).__name__}"
+                )
+
+    @property
+    def observers(self) -> tuple[HTTPObserverProtocol, ...]:
+        """The observers, in call order."""
+        return self._observers
+
+    def attempt_started(
+        self, context: RequestContext, streaming: bool
+    ) -> AttemptObservationProtocol | None:
+        """Start the attempt in every observer; one observation for those that want it."""
+        parts = []
+        for observer in self._observers:
+            part = observer.attempt_started(context, streaming)
+            if part is not None:
+                parts.append(part)
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else _GroupObservation(parts)
+
+    def retry_scheduled(
+        self, context: RequestContext, attempt: int, delay: float, reason: str
+    ) -> None:
+        """Tell every observer."""
+        for observer in self._observers:
+            observer.retry_scheduled(context, attempt, delay, reason)
+
+    def retry_refused(self, context: RequestContext, attempt: int, reason: str) -> None:
+        """Tell every observer."""
+        for observer in self._observers:
+            observer.retry_refused(context, attempt, reason)
+
+    def breaker_transition(self, breaker: str, key: str, previous: str, current: str) -> None:
+        """Tell every observer."""
+        for observer in self._observers:
+            observer.breaker_transition(breaker, key, previous, current)
+
+    def __repr__(self) -> str:
+        return f"ObserverGroup({list(self._observers)!r})"
+
+
+class ObservedEvent(NamedTuple):
+    """One call received by :class:`InMemoryHTTPObserver`: ``(name, attempt, detail)``.
+
+    ``name`` is ``"start"``, ``"response"``, ``"first_byte"``, ``"end"``, ``"retry"``,
+    ``"refused"`` or ``"breaker"``; ``detail`` is what the call carried (a status, the error,
+    ``(delay, reason)``, ...).
+    """
+
+    name: str
+    attempt: int
+    detail: object
+
+
+class _RecordedAttempt:
+    __slots__ = ("_attempt", "_events")
+
+    def __init__(self, events: list[ObservedEvent], attempt: int) -> None:
+        self._events = events
+        self._attempt = attempt
+
+    def response(self, response: HttpResponse) -> None:
+        self._events.append(ObservedEvent("response", self._attempt, response.status))
+
+    def first_byte(self) -> None:
+        self._events.append(ObservedEvent("first_byte", self._attempt, None))
+
+    def end(self, error: BaseException | None = None) -> None:
+        self._events.append(ObservedEvent("end", self._attempt, error))
+
+
+class InMemoryHTTPObserver:
+    """An observer that keeps every call in :attr:`events`, for tests."""
+
+    __slots__ = ("events",)
+
+    events: list[ObservedEvent]
+    """Every call so far, oldest first."""
+
+    def __init__(self) -> None:
+        self.events = []
+
+    def attempt_started(
+        self, context: RequestContext, streaming: bool
+    ) -> AttemptObservationProtocol | None:
+        """Record ``("start", attempt, "stream" | "verb")``."""
+        self.events.append(
+            ObservedEvent("start", context.attempt, "stream" if streaming else "verb")
+        )
+        return _RecordedAttempt(self.events, context.attempt)
+
+    def retry_scheduled(
+        self, context: RequestContext, attempt: int, delay: float, reason: str
+    ) -> None:
+        """Record ``("retry", attempt, (delay, reason))``."""
+        self.events.append(ObservedEvent("retry", attempt, (delay, reason)))
+
+    def retry_refused(self, context: RequestContext, attempt: int, reason: str) -> None:
+        """Record ``("refused", attempt, reason)``."""
+        self.events.append(ObservedEvent("refused", attempt, reason))
+
+    def breaker_transition(self, breaker: str, key: str, previous: str, current: str) -> None:
+        """Record ``("breaker", 0, (breaker, key, previous, current))``."""
+        self.events.append(ObservedEvent("breaker", 0, (breaker, key, previous, current)))
+
+    def names(self) -> list[str]:
+        """The names of the recorded events, oldest first."""
+        return [event.name for event in self.events]
