@@ -38,7 +38,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(asyncio|enum|abc|re|ssl|logging|pathlib|os|datetime|json|dataclasses)\..*"),
     (r"py:.*", r"(contextlib|random|time|http|numbers|decimal|io|concurrent|socket)\..*"),
     (r"py:.*", r"(pydantic|pydantic_core|aiohttp|multidict|yarl|pytest|_pytest|redis)\..*"),
-    (r"py:.*", r"(opentelemetry|prometheus_client)\..*"),
+    (r"py:.*", r"(opentelemetry|prometheus_client|threading|wsgiref)\..*"),
     # Written unqualified by autodoc: pathlib.Path and aiohttp.abc.AbstractResolver.
     (r"py:class", r"(Path|AbstractResolver)"),
     # Bare builtins and typing names in signatures.

@@ -211,7 +211,7 @@ class _RecordedAttempt:
 
 
 class InMemoryHTTPObserver:
-    """An observer that keeps every call in :attr:`events`, for tests."""
+    """An observer that keeps every call in its ``events`` list, for tests."""
 
     __slots__ = ("events",)
 
