@@ -263,3 +263,26 @@ async def test_provider_specs_that_cannot_be_used() -> None:
         await Application(modules=[Mod], environ={}).start()
     with pytest.raises(BootError, match="Application lists 42, which is not a Provider"):
         await Application(providers=[42], environ={}).start()  # type: ignore[list-item]
+
+
+def test_fields_set_in_code_tell_a_pinned_default_from_an_unset_one() -> None:
+    from pydantic import BaseModel
+
+    from lexigram.di.module import fields_set_in_code
+
+    class Inner(BaseModel):
+        size: int = 1
+
+    class Outer(BaseModel):
+        name: str = "a"
+        inner: Inner = Inner()
+        named: dict[str, Inner] = {}
+
+    assert Outer() == Outer(name="a")
+    assert fields_set_in_code(Outer()) == ()
+    assert fields_set_in_code(Outer(name="a")) == (("name", "a"),)
+    assert fields_set_in_code(Outer(inner=Inner(size=2), named={"x": Inner(size=3)})) == (
+        ("inner.size", 2),
+        ("named.x.size", 3),
+    )
+    assert fields_set_in_code(None) == ()

@@ -154,6 +154,22 @@ async def test_two_different_configurations_conflict() -> None:
         pass  # equal configurations count once
 
 
+async def test_the_conflict_message_redacts_a_redis_password() -> None:
+    from lexigram.resilience import RedisConfig
+
+    secret = ResilienceConfig(redis=RedisConfig(url="redis://user:hunter2pass@127.0.0.1:1/0"))
+
+    @module(imports=[ResilienceModule.configure(secret)])
+    class AppModule(Module):
+        pass
+
+    with pytest.raises(BootError, match="two different configurations") as caught:
+        async with boot(AppModule, ResilienceModule.configure()):
+            pass
+    assert "hunter2pass" not in str(caught.value)
+    assert "redis.url=" in str(caught.value)
+
+
 async def test_the_bare_class_registers_nothing() -> None:
     with pytest.raises(BootError, match="exports ResiliencePipelineProtocol"):
         async with boot(ResilienceModule):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeAlias, TypeVar
+
+from pydantic import BaseModel
 
 from lexigram.di._errors import BootError, key_name
 from lexigram.di._provider import Provider
@@ -14,6 +16,7 @@ __all__ = [
     "Module",
     "ModuleSpec",
     "ProviderSpec",
+    "fields_set_in_code",
     "flatten",
     "instantiate",
     "module",
@@ -199,3 +202,31 @@ def instantiate(specs: Iterable[tuple[ProviderSpec, str]]) -> list[Provider]:
         else:
             raise BootError(f"{owner} lists {spec!r}, which is not a Provider")
     return out
+
+
+def fields_set_in_code(config: BaseModel | None) -> tuple[tuple[str, object], ...]:
+    """The ``(dotted.path, value)`` of every field set explicitly in ``config``, sorted.
+
+    What tells two ``Module.configure(config)`` calls apart: pydantic compares values only,
+    so ``Config()`` equals ``Config(x=<its default>)``, yet the second pins ``x`` over the
+    file and the environment. Nested models and mappings of models are walked.
+    """
+    fields: list[tuple[str, object]] = []
+
+    def walk(model: BaseModel, prefix: str) -> None:
+        for name in sorted(model.model_fields_set):
+            value = getattr(model, name)
+            if isinstance(value, BaseModel):
+                walk(value, f"{prefix}{name}.")
+            elif isinstance(value, Mapping):
+                for item_name, item in sorted(value.items()):
+                    if isinstance(item, BaseModel):
+                        walk(item, f"{prefix}{name}.{item_name}.")
+                    else:
+                        fields.append((f"{prefix}{name}.{item_name}", item))
+            else:
+                fields.append((f"{prefix}{name}", value))
+
+    if config is not None:
+        walk(config, "")
+    return tuple(fields)

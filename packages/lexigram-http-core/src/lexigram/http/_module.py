@@ -27,8 +27,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
-
 from lexigram.contracts.observability import HTTPObserverProtocol, MetricsRecorderProtocol
 from lexigram.contracts.resilience import (
     CircuitBreakerProtocol,
@@ -47,6 +45,7 @@ from lexigram.contracts.web import (
     redact_url,
 )
 from lexigram.di import Container, DynamicModule, Key, Module, Provider, module
+from lexigram.di.module import fields_set_in_code
 from lexigram.http._base_url import BaseURLHTTPClient
 from lexigram.http._client import HTTPClient
 from lexigram.http._config import BaseURLClientConfig, HTTPClientConfig
@@ -345,25 +344,7 @@ def _identity(
     transport: object = None,
     keys: Mapping[str, object] | None = None,
 ) -> _Identity:
-    fields: list[tuple[str, object]] = []
-
-    def walk(model: BaseModel, prefix: str) -> None:
-        for name in sorted(model.model_fields_set):
-            value = getattr(model, name)
-            if isinstance(value, BaseModel):
-                walk(value, f"{prefix}{name}.")
-            elif isinstance(value, Mapping):
-                for item_name, item in sorted(value.items()):
-                    if isinstance(item, BaseModel):
-                        walk(item, f"{prefix}{name}.{item_name}.")
-                    else:
-                        fields.append((f"{prefix}{name}.{item_name}", item))
-            else:
-                fields.append((f"{prefix}{name}", value))
-
-    if config is not None:
-        walk(config, "")
-    return _Identity(kind, tuple(fields), transport, tuple((keys or {}).values()))
+    return _Identity(kind, fields_set_in_code(config), transport, tuple((keys or {}).values()))
 
 
 @module(exports=[HTTPClient, HTTPClientProtocol])

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lexigram.contracts.observability import HTTPObserverProtocol, ObserverGroup
 from lexigram.di import Container, DynamicModule, Module, Provider, module
+from lexigram.di.module import fields_set_in_code
 from lexigram.observability._logs import LoggingObserver
 
 if TYPE_CHECKING:
@@ -173,19 +174,7 @@ class _Identity:
 
 
 def _identity(config: ObservabilityConfig | None) -> _Identity:
-    fields: list[tuple[str, object]] = []
-
-    def walk(model: BaseModel, prefix: str) -> None:
-        for name in sorted(model.model_fields_set):
-            value = getattr(model, name)
-            if isinstance(value, BaseModel):
-                walk(value, f"{prefix}{name}.")
-            else:
-                fields.append((f"{prefix}{name}", value))
-
-    if config is not None:
-        walk(config, "")
-    return _Identity(tuple(fields))
+    return _Identity(fields_set_in_code(config))
 
 
 @module()

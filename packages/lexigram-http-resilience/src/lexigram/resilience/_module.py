@@ -19,15 +19,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from pydantic import BaseModel
-
 from lexigram.contracts.observability import HTTPObserverProtocol, MetricsRecorderProtocol
 from lexigram.contracts.resilience import (
     CircuitBreakerRegistryProtocol,
     ResiliencePipelineProtocol,
     RetryPolicyProtocol,
 )
+from lexigram.contracts.web import redact_url
 from lexigram.di import Container, DynamicModule, Factory, Key, Module, Provider, module
+from lexigram.di.module import fields_set_in_code
 from lexigram.resilience._circuit import (
     DEFAULT_BREAKER_NAME,
     CircuitBreakerRegistry,
@@ -150,23 +150,17 @@ class _Identity:
     fields: tuple[tuple[str, object], ...]
 
     def __repr__(self) -> str:
-        return f"{self.kind}({', '.join(f'{path}={value!r}' for path, value in self.fields)})"
+        # A Redis URL may carry a password: shown redacted.
+        args = ", ".join(f"{path}={_shown(path, value)!r}" for path, value in self.fields)
+        return f"{self.kind}({args})"
+
+
+def _shown(path: str, value: object) -> object:
+    return redact_url(value) if path.endswith("url") and isinstance(value, str) else value
 
 
 def _identity(config: ResilienceConfig | None) -> _Identity:
-    fields: list[tuple[str, object]] = []
-
-    def walk(model: BaseModel, prefix: str) -> None:
-        for name in sorted(model.model_fields_set):
-            value = getattr(model, name)
-            if isinstance(value, BaseModel):
-                walk(value, f"{prefix}{name}.")
-            else:
-                fields.append((f"{prefix}{name}", value))
-
-    if config is not None:
-        walk(config, "")
-    return _Identity("configure", tuple(fields))
+    return _Identity("configure", fields_set_in_code(config))
 
 
 @module(exports=[ResiliencePipelineProtocol, RetryPolicyProtocol, CircuitBreakerRegistryProtocol])
