@@ -42,6 +42,7 @@ from lexigram.http._interceptors import InterceptorChain
 from lexigram.http._module import HTTPModule, HTTPProvider
 from lexigram.http._request import ParamsInput, RequestData
 from lexigram.http._retry import DefaultRetryPolicy
+from lexigram.http._speedups import fast_json_available, use_fast_json
 from lexigram.http._stream import SSEReconnect, StreamContext, StreamResponse
 from lexigram.http._transport import AiohttpStreamingResponse, AiohttpTransport
 
@@ -89,4 +90,6 @@ __all__ = [
     "StreamResponse",
     "TLSConfig",
     "TimeoutPhase",
+    "fast_json_available",
+    "use_fast_json",
 ]
