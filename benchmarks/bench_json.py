@@ -25,10 +25,6 @@ from pathlib import Path
 from typing import Any, Final
 
 _ROOT: Final = Path(__file__).resolve().parent.parent
-if str(_ROOT) not in sys.path:
-    sys.path.insert(0, str(_ROOT))
-
-from benchmarks.bench_icount import ensure_valgrind  # noqa: E402
 
 SHAPES: Final = {
     "ndjson line": (
@@ -130,6 +126,11 @@ def main() -> None:
         name, shape, parses = args.child
         _child(name, shape, int(parses))
         return
+    # Imported here, not in the children (whose start-up it would slow down under callgrind).
+    if str(_ROOT) not in sys.path:
+        sys.path.insert(0, str(_ROOT))
+    from benchmarks.bench_icount import ensure_valgrind
+
     valgrind = ensure_valgrind()
     print(f"instructions per document (callgrind), {args.parses} parses after {_WARMUP}")
     for shape, text in SHAPES.items():
