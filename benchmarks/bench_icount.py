@@ -194,8 +194,9 @@ def main() -> None:
         upstream.stop()
     counts = dict(zip(jobs, totals, strict=True))
     verdicts: list[str] = []
-    print(f"instructions per request (callgrind), {args.requests} requests after {_WARMUP}")
-    for concurrency in args.concurrency:
+    if args.variants:
+        print(f"instructions per request (callgrind), {args.requests} requests after {_WARMUP}")
+    for concurrency in args.concurrency if args.variants else ():
         print(f"\nconcurrency {concurrency}")
         per = {
             key: (counts[key, concurrency, args.requests][0] - counts[key, concurrency, 0][0])
