@@ -25,7 +25,6 @@ from aiohttp import web
 from lexigram.contracts.observability import NoopMetricsRecorder
 from lexigram.contracts.web import HttpResponse, InterceptorProtocol, RequestContext
 from lexigram.http import BaseURLHTTPClient, HTTPClient, HTTPClientConfig, PoolConfig, RetryConfig
-from lexigram.resilience import ResiliencePipeline
 from tests.core.support import serve
 
 WARMUP = 30
@@ -107,12 +106,11 @@ async def test_bare_client_requests_leave_nothing_behind(base_url: str) -> None:
         _assert_nothing_survives(*await _leftover(once))
 
 
-async def test_full_stack_requests_leave_nothing_behind(base_url: str) -> None:
+async def test_interceptors_metrics_and_retry_leave_nothing_behind(base_url: str) -> None:
     client = HTTPClient(
         HTTPClientConfig(pool=PoolConfig(timeout=5.0)),
         interceptors=[_Stamp()],
         metrics=NoopMetricsRecorder(),
-        pipeline=ResiliencePipeline.standard(),
     )
     async with client:
 
