@@ -29,6 +29,7 @@ SMALL_PATH: Final = "/small.json"
 BODY_PATH: Final = "/1mib.bin"
 NDJSON_PATH: Final = "/stream.ndjson"
 NDJSON_RATE_PATH: Final = "/rate.ndjson"
+NDJSON_SMALL_PATH: Final = "/small.ndjson"
 SSE_PATH: Final = "/stream.sse"
 ERROR_PATH: Final = "/status503"
 
@@ -42,6 +43,7 @@ PAYLOADS: Final = {
     BODY_PATH: "1 MiB of bytes",
     NDJSON_PATH: "~100 MB of NDJSON, one ~85 B object a line (memory probe)",
     NDJSON_RATE_PATH: "the first ~20 MB of it (lines/s, objects/s)",
+    NDJSON_SMALL_PATH: "its first ~1 MB (instruction counts per object)",
     SSE_PATH: "~25 MB text/event-stream, one ~100 B event each",
     ERROR_PATH: "503 from nginx (return 503)",
 }
@@ -151,6 +153,7 @@ def _write_payloads(www: Path) -> dict[str, int]:
         'id: %d\ndata: {"object":"chunk","delta":{"content":"token %06d of the reply"}}\n\n',
         1_000_000,
     )
+    (www / NDJSON_SMALL_PATH[1:]).write_bytes(ndjson)
     for path, size in ((NDJSON_PATH, _NDJSON_BYTES), (NDJSON_RATE_PATH, _NDJSON_RATE_BYTES)):
         with (www / path[1:]).open("wb") as out:
             for _ in range(size // len(ndjson)):

@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from typing import Final, TypeAlias
 
 import aiohttp
+import aiohttp_retry
 import httpx
 import httpx_sse
+import niquests
 import tenacity
+from pyreqwest.client import ClientBuilder
 
 from lexigram.contracts.observability import NoopMetricsRecorder
 from lexigram.contracts.web import (
@@ -152,7 +155,10 @@ REQUEST_VARIANTS: Final = (
     "full",
     "baseurl",
     "tenacity",
+    "aiohttp-retry",
+    "niquests",
     "httpx",
+    "pyreqwest",
 )
 """Keys of :func:`request_variants`, in the order they run (raw aiohttp, the baseline, first)."""
 
@@ -226,6 +232,31 @@ async def request_variants(
         )
         add("aiohttp + tenacity @retry", retrying(aiohttp_once), _noop_close)
 
+    if "aiohttp-retry" in only:
+        # aiohttp-retry's RetryClient around its own session: 3 attempts, exponential back-off.
+        retry_client = aiohttp_retry.RetryClient(
+            client_session=_aiohttp_session(concurrency),
+            retry_options=aiohttp_retry.ExponentialRetry(attempts=RETRY_ATTEMPTS),
+        )
+
+        async def retry_once() -> None:
+            async with retry_client.get(url) as resp:
+                await resp.read()
+                if resp.status != 200:
+                    raise RuntimeError(f"unexpected status {resp.status}")
+
+        add("aiohttp + aiohttp-retry", retry_once, retry_client.close)
+
+    if "niquests" in only:
+        niquests_session = niquests.AsyncSession(
+            pool_connections=1, pool_maxsize=concurrency, disable_http3=True
+        )
+
+        async def niquests_once() -> None:
+            (await niquests_session.get(url)).raise_for_status()
+
+        add("niquests AsyncSession", niquests_once, niquests_session.close)
+
     if "httpx" in only:
         client = _httpx_client(concurrency)
 
@@ -233,6 +264,15 @@ async def request_variants(
             (await client.get(url)).raise_for_status()
 
         add("httpx AsyncClient", httpx_once, client.aclose)
+
+    if "pyreqwest" in only:
+        reqwest = ClientBuilder().max_connections(concurrency).error_for_status(True).build()
+
+        async def reqwest_once() -> None:
+            response = await reqwest.get(url).build().send()
+            await response.bytes()
+
+        add("pyreqwest Client (Rust)", reqwest_once, reqwest.close)
     return variants
 
 

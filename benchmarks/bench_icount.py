@@ -9,15 +9,26 @@ its cost per request, start-up and teardown cancelled out. Repeat runs agree to 
 1 % at concurrency 1 and 2-3 % at concurrency 64 (how many responses one event-loop pass
 handles varies with timing, and so does the per-request share of the loop's own work).
 
-Run: ``uv run python benchmarks/bench_icount.py [--requests 500] [--concurrency 64 1]``
-(about 1 minute per variant and concurrency; two processes at a time). valgrind is installed
-with apt-get when missing, as nginx is.
+A full collection runs after the warm-up, so that a collection of the older generations
+triggered by the warm-up's garbage does not fall inside one variant's measured part (it alone
+adds about 40k instructions per request).
+
+The NDJSON group reads a ~1 MB NDJSON body (about 12k objects) once after a warm-up read and
+reports instructions per object: ``ndjson()`` with msgspec (the ``speedups`` extra), ``ndjson()``
+with the standard library only (``use_fast_json(False)``), httpx ``aiter_lines()`` +
+``json.loads``. The targets of issue 20 are checked at the end: met or missed.
+
+Run: ``uv run python benchmarks/bench_icount.py [--requests 500] [--concurrency 64 1]
+[--variants ...] [--ndjson/--no-ndjson]`` (about 1 minute per variant and concurrency, more
+for httpx and niquests; two processes at a time). valgrind is installed with apt-get when
+missing, as nginx is.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import re
 import shutil
@@ -34,16 +45,32 @@ _ROOT: Final = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
-from benchmarks._nginx import SMALL_PATH, Upstream  # noqa: E402
-from benchmarks._variants import request_variants  # noqa: E402
+from benchmarks._nginx import NDJSON_SMALL_PATH, SMALL_PATH, Upstream  # noqa: E402
+from benchmarks._variants import ndjson_variants, request_variants  # noqa: E402
+from lexigram.http import use_fast_json  # noqa: E402
 
 VARIANTS: Final = {
     "aiohttp": "aiohttp ClientSession (raw)",
     "bare": "HTTPClient bare",
-    "full": "HTTPClient full stack",
     "baseurl": "BaseURLHTTPClient",
+    "full": "HTTPClient full stack",
+    "aiohttp-retry": "aiohttp + aiohttp-retry",
+    "tenacity": "aiohttp + tenacity @retry",
+    "niquests": "niquests AsyncSession",
+    "httpx": "httpx AsyncClient",
+    "pyreqwest": "pyreqwest Client (Rust)",
 }
 """Keys of the variants measured (see ``_variants.request_variants``), baseline first."""
+NDJSON: Final = {
+    "ndjson-fast": ("HTTPClient stream().ndjson()", "ndjson(), msgspec (speedups)"),
+    "ndjson-stdlib": ("HTTPClient stream().ndjson()", "ndjson(), stdlib json"),
+    "ndjson-httpx": ("httpx aiter_lines", "httpx aiter_lines + json.loads"),
+}
+"""NDJSON keys: (variant name in ``_variants.ndjson_variants``, label)."""
+TARGETS: Final = {"full": 1.10, "bare": 1.05}
+"""Issue 20: instructions per request at most this many times raw aiohttp's."""
+NDJSON_TARGET: Final = 2.0
+"""Issue 20: ``ndjson()`` with the extra at least this many times cheaper than httpx."""
 _WARMUP: Final = 200
 _TOTALS: Final = re.compile(r"^(?:summary|totals):\s+(\d+)", re.MULTILINE)
 
@@ -71,14 +98,34 @@ async def _child(url: str, key: str, requests: int, concurrency: int) -> None:
     if len(chosen) != 1:
         raise SystemExit(f"no variant {key!r} among {[v.name for v in variants]}")
     await chosen[0].run(_WARMUP)
+    gc.collect()
     if requests:
         await chosen[0].run(requests)
     for variant in variants:
         await variant.close()
 
 
-def _count(valgrind: str, url: str, key: str, requests: int, concurrency: int) -> int:
-    """Instructions of one child process run under callgrind."""
+async def _ndjson_child(url: str, key: str, streams: int) -> None:
+    """Read the NDJSON body ``streams`` times after one warm-up read (inside callgrind);
+    print the objects of one read."""
+    name = NDJSON[key][0]
+    use_fast_json(key == "ndjson-fast")
+    variants = await ndjson_variants(url, decode=True)
+    chosen = [variant for variant in variants if variant.name == name]
+    if len(chosen) != 1:
+        raise SystemExit(f"no variant {name!r} among {[v.name for v in variants]}")
+    objects = await chosen[0].run(1)
+    gc.collect()
+    if streams:
+        await chosen[0].run(streams)
+    for variant in variants:
+        await variant.close()
+    print(f"objects={objects}")
+
+
+def _count(valgrind: str, url: str, key: str, requests: int, concurrency: int) -> tuple[int, int]:
+    """Instructions of one child process run under callgrind, and the objects of one NDJSON
+    read (0 for the request variants)."""
     with tempfile.TemporaryDirectory(prefix="lexigram-icount-") as tmp:
         out = Path(tmp) / "callgrind.out"
         command = [
@@ -99,19 +146,24 @@ def _count(valgrind: str, url: str, key: str, requests: int, concurrency: int) -
         found = _TOTALS.search(out.read_text())
         if found is None:
             raise RuntimeError(f"no instruction total in the callgrind output of {key}")
-        return int(found.group(1))
+        objects = re.search(r"^objects=(\d+)$", done.stdout, re.MULTILINE)
+        return int(found.group(1)), int(objects.group(1)) if objects else 0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=500, help="measured requests (500)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[64, 1])
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--ndjson", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         url, key, requests, concurrency = args.child
-        asyncio.run(_child(url, key, int(requests), int(concurrency)))
+        if key in NDJSON:
+            asyncio.run(_ndjson_child(url, key, int(requests)))
+        else:
+            asyncio.run(_child(url, key, int(requests), int(concurrency)))
         return
     valgrind = ensure_valgrind()
     # SIGTERM ends the run through the finally block below, so nginx is stopped by its PID.
@@ -120,22 +172,34 @@ def main() -> None:
     upstream.start()
     try:
         url = upstream.url(SMALL_PATH)
+        ndjson_url = upstream.url(NDJSON_SMALL_PATH)
         jobs = [
             (key, concurrency, requests)
             for concurrency in args.concurrency
             for key in args.variants
             for requests in (0, args.requests)
         ]
+        if args.ndjson:
+            jobs += [(key, 1, streams) for key in NDJSON for streams in (0, 1)]
         with ThreadPoolExecutor(max_workers=2) as pool:
-            totals = list(pool.map(lambda job: _count(valgrind, url, job[0], job[2], job[1]), jobs))
+            totals = list(
+                pool.map(
+                    lambda job: _count(
+                        valgrind, ndjson_url if job[0] in NDJSON else url, job[0], job[2], job[1]
+                    ),
+                    jobs,
+                )
+            )
     finally:
         upstream.stop()
     counts = dict(zip(jobs, totals, strict=True))
-    print(f"instructions per request (callgrind), {args.requests} requests after {_WARMUP}")
-    for concurrency in args.concurrency:
+    verdicts: list[str] = []
+    if args.variants:
+        print(f"instructions per request (callgrind), {args.requests} requests after {_WARMUP}")
+    for concurrency in args.concurrency if args.variants else ():
         print(f"\nconcurrency {concurrency}")
         per = {
-            key: (counts[key, concurrency, args.requests] - counts[key, concurrency, 0])
+            key: (counts[key, concurrency, args.requests][0] - counts[key, concurrency, 0][0])
             / args.requests
             for key in args.variants
         }
@@ -143,6 +207,32 @@ def main() -> None:
         for key, value in per.items():
             ratio = "" if baseline is None else f"  {value / baseline:.3f}x"
             print(f"  {VARIANTS[key]:<32} {value:>10,.0f}{ratio}")
+            if baseline is not None and key in TARGETS:
+                goal = TARGETS[key]
+                met = "met" if value / baseline <= goal else "MISSED"
+                verdicts.append(
+                    f"{VARIANTS[key]} <= {goal:.2f}x raw aiohttp at c={concurrency}: "
+                    f"{value / baseline:.3f}x, {met}"
+                )
+    if args.ndjson:
+        print("\nNDJSON, instructions per object (one ~1 MB read after a warm-up read)")
+        objects: dict[str, float] = {}
+        for key, (_, label) in NDJSON.items():
+            total, count = counts[key, 1, 1]
+            objects[key] = (total - counts[key, 1, 0][0]) / count
+            print(f"  {label:<32} {objects[key]:>10,.0f}")
+        for key in ("ndjson-fast", "ndjson-stdlib"):
+            speedup = objects["ndjson-httpx"] / objects[key]
+            print(f"  {NDJSON[key][1]} vs httpx: {speedup:.2f}x")
+        speedup = objects["ndjson-httpx"] / objects["ndjson-fast"]
+        met = "met" if speedup >= NDJSON_TARGET else "MISSED"
+        verdicts.append(
+            f"ndjson() with the extra >= {NDJSON_TARGET:.1f}x httpx: {speedup:.2f}x, {met}"
+        )
+    if verdicts:
+        print("\ntargets (issue 20)")
+        for verdict in verdicts:
+            print(f"  {verdict}")
 
 
 if __name__ == "__main__":

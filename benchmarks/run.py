@@ -481,7 +481,9 @@ def _groups(upstream: _nginx.Upstream, quick: bool) -> list[Group]:
             "small JSON GET, concurrency 64, pool of 64",
             "req",
             1,
-            requests(64, "aiohttp-timeouts", "bare", "full", "baseurl", "tenacity"),
+            requests(
+                64, "aiohttp-timeouts", "bare", "full", "baseurl", "tenacity", "aiohttp-retry"
+            ),
             n=1000,
             rounds=4 if quick else 40,
             warmup=640,
@@ -492,7 +494,7 @@ def _groups(upstream: _nginx.Upstream, quick: bool) -> list[Group]:
             "small JSON GET, concurrency 64, against httpx",
             "req",
             1,
-            requests(64, "bare", "full", "httpx"),
+            requests(64, "bare", "full", "httpx", "niquests", "pyreqwest"),
             n=640 if quick else 1000,
             rounds=2 if quick else 6,
             warmup=640,
@@ -502,7 +504,7 @@ def _groups(upstream: _nginx.Upstream, quick: bool) -> list[Group]:
             "small JSON GET, concurrency 1",
             "req",
             1,
-            requests(1, "bare", "full", "baseurl", "tenacity", "httpx"),
+            requests(1, "bare", "full", "baseurl", "tenacity", "aiohttp-retry", "httpx"),
             n=300 if quick else 600,
             rounds=2 if quick else 12,
             warmup=100,
@@ -570,7 +572,17 @@ def _machine(upstream: _nginx.Upstream) -> dict[str, Any]:
                 break
     versions = {
         name: metadata.version(name)
-        for name in ("aiohttp", "httpx", "httpx-sse", "tenacity", "lexigram-http-core")
+        for name in (
+            "aiohttp",
+            "aiohttp-retry",
+            "httpx",
+            "httpx-sse",
+            "msgspec",
+            "niquests",
+            "pyreqwest",
+            "tenacity",
+            "lexigram-http-core",
+        )
     }
     return {
         "cpu_model": model,

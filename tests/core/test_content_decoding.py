@@ -38,7 +38,7 @@ async def test_gzip_garbage_is_a_decode_error_sent_once(clock: FakeClock) -> Non
 async def test_brotli_is_decoded_with_speedups_or_named_as_missing(clock: FakeClock) -> None:
     text = b'{"brotli": true}'
     if compression_utils.HAS_BROTLI:
-        import brotli  # type: ignore[import-not-found, unused-ignore]
+        import brotli  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
         body = brotli.compress(text)
     else:

@@ -22,6 +22,7 @@ API_MODULES = [
     "_observe",
     "_request",
     "_retry",
+    "_speedups",
     "_stream",
     "_transport",
 ]

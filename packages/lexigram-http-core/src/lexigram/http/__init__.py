@@ -55,6 +55,7 @@ from lexigram.http._module import HTTPModule, HTTPProvider
 from lexigram.http._multipart import FileContent, FileInput, Multipart, Readable
 from lexigram.http._request import ParamsInput, RequestData
 from lexigram.http._retry import DefaultRetryPolicy
+from lexigram.http._speedups import fast_json_available, use_fast_json
 from lexigram.http._stream import SSEReconnect, StreamContext, StreamResponse
 from lexigram.http._transport import AiohttpStreamingResponse, AiohttpTransport
 
@@ -114,4 +115,6 @@ __all__ = [
     "StreamResponse",
     "TLSConfig",
     "TimeoutPhase",
+    "fast_json_available",
+    "use_fast_json",
 ]

@@ -14,7 +14,9 @@ inside a character) and split with ``str`` methods: no per-byte or per-line Pyth
   read column by column; other events take a per-event path, or the line-by-line parser.
 - :class:`NDJSONDecoder`: one JSON text per line; lines end with LF only (a CR before it is JSON
   whitespace), so U+2028, U+2029 or a lone CR inside a line never split it; blank lines are
-  skipped; a bad line raises :class:`HTTPDecodeError` with its 1-based number.
+  skipped; a bad line raises :class:`HTTPDecodeError` with its 1-based number. With msgspec
+  installed (the ``speedups`` extra) it parses the lines, with the values and errors of the
+  standard library's ``json`` (see ``lexigram.contracts.web._json``).
 
 Past a limit they raise :class:`HTTPStreamLimitError` instead of buffering more.
 """
@@ -29,7 +31,7 @@ from json import loads as _json_loads
 from json.decoder import JSONDecoder
 from typing import Any, Final
 
-from lexigram.contracts.web import HTTPDecodeError, HTTPStreamLimitError, ServerSentEvent
+from lexigram.contracts.web import HTTPDecodeError, HTTPStreamLimitError, ServerSentEvent, _json
 
 __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",
@@ -653,7 +655,7 @@ class NDJSONDecoder:
             tail += memoryview(chunk)[end + 1 :]
         if len(run) > limit and max(map(len, bytes(run).split(b"\n"))) > limit:
             raise _too_long("max_line_bytes", limit)
-        return self._values(self._lines(run))
+        return self._parse(run)
 
     def flush(self) -> list[Any]:
         """End of stream: the value of the last line if it had no LF."""
@@ -662,7 +664,7 @@ class NDJSONDecoder:
             return []
         run = bytes(self._tail)
         self._tail.clear()
-        return list(self._values(self._lines(run)))
+        return list(self._parse(run))
 
     def _strip_bom(self, chunk: bytes) -> bytes:
         tail = self._tail
@@ -674,6 +676,17 @@ class NDJSONDecoder:
             return b""
         self._start = False
         return chunk[3:] if chunk.startswith(_BOM) else chunk
+
+    def _parse(self, run: bytes | memoryview) -> Iterator[Any]:
+        """The values of ``run`` (complete lines, the last LF cut off)."""
+        decode = _json._fast
+        if decode is None:
+            return self._values(self._lines(run))
+        data = bytes(run)
+        if data.isascii():
+            # Valid UTF-8 as it is: msgspec parses each line's bytes, no text is built.
+            return self._fast_values(data.split(b"\n"), decode)
+        return self._fast_values(self._lines(data), decode)
 
     def _lines(self, run: bytes | memoryview) -> list[str]:
         """The text lines of ``run`` (complete lines, the last LF cut off), decoded at once."""
@@ -698,6 +711,26 @@ class NDJSONDecoder:
                     continue
                 if stop != len(line) and line[stop:].strip(_JSON_WHITESPACE):
                     _loads(line, number)  # raises: extra data after the value
+                yield value
+        finally:
+            self._line = number
+
+    def _fast_values(
+        self, lines: list[bytes] | list[str], decode: Callable[[bytes | str], Any]
+    ) -> Iterator[Any]:
+        """:meth:`_values` through msgspec; a line it refuses goes to ``json.loads``, which
+        gives the standard value or error (blank lines are skipped)."""
+        number = self._line
+        try:
+            for line in lines:
+                number += 1
+                try:
+                    value = decode(line)
+                except Exception:
+                    text = line if isinstance(line, str) else line.decode("ascii")
+                    if text.strip(_JSON_WHITESPACE):
+                        yield _loads(text, number)
+                    continue
                 yield value
         finally:
             self._line = number

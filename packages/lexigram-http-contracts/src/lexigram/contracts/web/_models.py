@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from lexigram.contracts.web._body import RequestBody
 from lexigram.contracts.web._errors import HTTPDecodeError, HTTPStatusError
 from lexigram.contracts.web._headers import Headers, HeadersInput
+from lexigram.contracts.web._json import _loads as _json_loads
 from lexigram.contracts.web._redaction import _DEFAULT_REDACTOR, redact_url
 
 __all__ = ["HttpResponse", "RequestContext"]
@@ -279,8 +280,9 @@ class HttpResponse:
         if not self._body.strip():
             return None
         try:
-            # From bytes: json detects UTF-8/16/32 (RFC 8259 allows nothing else).
-            return _jsonlib.loads(self._body)
+            # From bytes: json detects UTF-8/16/32 (RFC 8259 allows nothing else). msgspec
+            # first when installed, with the same result (see _json).
+            return _json_loads(self._body)
         except _jsonlib.JSONDecodeError as exc:
             raise HTTPDecodeError(
                 what="JSON body",
