@@ -16,6 +16,7 @@ from lexigram.resilience import (
     AttemptTimeout,
     CircuitBreaker,
     CircuitBreakerConfig,
+    FakeClock,
     JitterKind,
     ResiliencePipeline,
     RetryBudgetConfig,
@@ -61,18 +62,18 @@ async def test_total_timeout_covers_the_retries() -> None:
 
 
 async def test_the_retry_stops_before_the_total_deadline() -> None:
-    script = Script("timeout")
-
-    async def slow_failure(attempt: int) -> HttpResponse:
-        await asyncio.sleep(0.01)
-        return await script(attempt)
-
-    pipeline = ResiliencePipeline(
-        [TotalTimeout(0.05), RetryPolicy(NO_WAIT.model_copy(update={"backoff_base": 0.015}))]
+    # Each attempt takes 10 ms and the back-offs 15 ms, then 30 ms, on a fake clock: the third
+    # attempt would start past the 50 ms budget, so the retry gives up after two ("deadline").
+    # Nothing sleeps for real, so the outcome does not depend on how loaded the machine is.
+    clock = FakeClock()
+    script = Script("timeout", clock=clock, advance=0.01)
+    retry = RetryPolicy(
+        NO_WAIT.model_copy(update={"backoff_base": 0.015}), clock=clock, sleep=clock.sleep
     )
+    pipeline = ResiliencePipeline([TotalTimeout(0.05), retry])
     with pytest.raises(HTTPRetryExhaustedError, match="deadline"):
-        await pipeline.execute(request(), slow_failure)
-    assert 1 <= script.calls <= 3
+        await pipeline.execute(request(), script)
+    assert script.calls == 2
 
 
 async def test_total_timeout_lowers_the_budget_the_retry_sees() -> None:
