@@ -26,8 +26,11 @@ from opentelemetry.environment_variables import (
 from opentelemetry.metrics import Meter, MeterProvider
 from opentelemetry.metrics._internal import _ProxyMeterProvider
 from opentelemetry.propagators.textmap import Setter
+from opentelemetry.semconv._incubating.attributes.http_attributes import HTTP_CONNECTION_STATE
 from opentelemetry.semconv._incubating.metrics.http_metrics import (
     HTTP_CLIENT_ACTIVE_REQUESTS,
+    HTTP_CLIENT_CONNECTION_DURATION,
+    HTTP_CLIENT_OPEN_CONNECTIONS,
     HTTP_CLIENT_REQUEST_BODY_SIZE,
     HTTP_CLIENT_RESPONSE_BODY_SIZE,
 )
@@ -42,17 +45,25 @@ from opentelemetry.semconv.attributes.http_attributes import (
     HTTP_REQUEST_RESEND_COUNT,
     HTTP_RESPONSE_STATUS_CODE,
 )
-from opentelemetry.semconv.attributes.network_attributes import NETWORK_PROTOCOL_VERSION
+from opentelemetry.semconv.attributes.network_attributes import (
+    NETWORK_PEER_ADDRESS,
+    NETWORK_PROTOCOL_VERSION,
+)
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 from opentelemetry.semconv.attributes.url_attributes import URL_FULL, URL_SCHEME
 from opentelemetry.semconv.metrics.http_metrics import HTTP_CLIENT_REQUEST_DURATION
 from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
 from opentelemetry.util.types import AttributeValue
 
-from lexigram.contracts.observability import AttemptObservationProtocol
+from lexigram.contracts.observability import (
+    AttemptObservationProtocol,
+    ConnectionOrigin,
+    ConnectionState,
+)
 from lexigram.contracts.web import Headers, HttpResponse, RequestContext
 from lexigram.observability._target import (
     CIRCUIT_CODES,
+    CONNECTION_BUCKETS,
     DURATION_BUCKETS,
     OTHER,
     error_type,
@@ -82,6 +93,7 @@ _CIRCUIT_STATE: Final = "lexigram.http.client.circuit.state"
 _CIRCUIT_TRANSITIONS: Final = "lexigram.http.client.circuit.transitions"
 _STREAM_TTFB: Final = "lexigram.http.client.stream.time_to_first_byte"
 _STREAM_DURATION: Final = "lexigram.http.client.stream.duration"
+_POOL_WAIT: Final = "lexigram.http.client.pool.wait_time"
 _TIMEOUT_PHASE: Final = "lexigram.http.timeout.phase"
 _STREAMING: Final = "lexigram.http.streaming"
 
@@ -116,7 +128,12 @@ class OpenTelemetryObserver:
     - metrics: ``http.client.request.duration`` (s, the conventions' advisory buckets; up to
       the response headers for a stream), ``lexigram.http.client.retries``,
       ``.retry_refusals``, ``.circuit.state``, ``.circuit.transitions``,
-      ``.stream.time_to_first_byte``, ``.stream.duration``; with ``detailed_metrics=True``
+      ``.stream.time_to_first_byte``, ``.stream.duration``; from the connection pool (the
+      transport an ``HTTPClient`` builds): ``http.client.open_connections`` (with
+      ``http.connection.state`` ``active`` / ``idle``, ``server.address``, ``server.port``,
+      ``url.scheme``, ``network.peer.address``), ``http.client.connection.duration`` (s) and
+      ``lexigram.http.client.pool.wait_time`` (s, requests that queued for a free
+      connection); with ``detailed_metrics=True``
       also ``http.client.active_requests`` and ``http.client.request.body.size`` /
       ``http.client.response.body.size`` (verbs), which the conventions make opt-in.
 
@@ -131,11 +148,14 @@ class OpenTelemetryObserver:
         "_body_out",
         "_circuit_state",
         "_clock",
+        "_connection_duration",
         "_detailed",
         "_duration",
         "_idle_check",
         "_meter_provider",
         "_metrics",
+        "_open_connections",
+        "_pool_wait",
         "_refusals",
         "_retries",
         "_stream_duration",
@@ -220,6 +240,23 @@ class OpenTelemetryObserver:
             unit="s",
             description="From sending a stream's request to the stream's end.",
             explicit_bucket_boundaries_advisory=(*DURATION_BUCKETS, 30.0, 60.0, 120.0, 300.0),
+        )
+        self._open_connections = meter.create_up_down_counter(
+            HTTP_CLIENT_OPEN_CONNECTIONS,
+            unit="{connection}",
+            description="Number of outbound HTTP connections that are currently active or idle.",
+        )
+        self._connection_duration = meter.create_histogram(
+            HTTP_CLIENT_CONNECTION_DURATION,
+            unit="s",
+            description="The duration of the successfully established outbound HTTP connections.",
+            explicit_bucket_boundaries_advisory=CONNECTION_BUCKETS,
+        )
+        self._pool_wait = meter.create_histogram(
+            _POOL_WAIT,
+            unit="s",
+            description="Time a request waited for a free connection of the pool.",
+            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
         )
 
     def _live(self) -> tuple[bool, bool]:
@@ -318,6 +355,32 @@ class OpenTelemetryObserver:
             attributes["lexigram.circuit.state"] = current
             self._transitions.add(1, attributes)
 
+    def connection_state(
+        self,
+        origin: ConnectionOrigin,
+        previous: ConnectionState | None,
+        current: ConnectionState | None,
+    ) -> None:
+        """Move one connection between the ``active`` / ``idle`` series of open connections."""
+        if self._metrics:
+            attributes = _connection_attributes(origin)
+            if previous is not None:
+                attributes[HTTP_CONNECTION_STATE] = previous
+                self._open_connections.add(-1, attributes)
+            if current is not None:
+                attributes[HTTP_CONNECTION_STATE] = current
+                self._open_connections.add(1, attributes)
+
+    def connection_closed(self, origin: ConnectionOrigin, duration: float) -> None:
+        """Record how long the connection was open."""
+        if self._metrics:
+            self._connection_duration.record(duration, _connection_attributes(origin))
+
+    def pool_wait(self, origin: ConnectionOrigin, seconds: float) -> None:
+        """Record the time a request queued for a free connection."""
+        if self._metrics:
+            self._pool_wait.record(seconds, _connection_attributes(origin))
+
     def _call_attributes(self, context: RequestContext) -> dict[str, AttributeValue]:
         target = target_of(context.url)
         attributes: dict[str, AttributeValue] = {HTTP_REQUEST_METHOD: method_of(context.method)}
@@ -329,6 +392,17 @@ class OpenTelemetryObserver:
 
     def __repr__(self) -> str:
         return f"OpenTelemetryObserver(tracing={self._tracing}, metrics={self._metrics})"
+
+
+def _connection_attributes(origin: ConnectionOrigin) -> dict[str, AttributeValue]:
+    attributes: dict[str, AttributeValue] = {
+        SERVER_ADDRESS: origin.host,
+        SERVER_PORT: origin.port,
+        URL_SCHEME: origin.scheme,
+    }
+    if origin.peer_address is not None:
+        attributes[NETWORK_PEER_ADDRESS] = origin.peer_address
+    return attributes
 
 
 def _meter(provider: MeterProvider | None) -> Meter:
