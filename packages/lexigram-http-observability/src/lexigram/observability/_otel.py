@@ -94,6 +94,8 @@ _CIRCUIT_TRANSITIONS: Final = "lexigram.http.client.circuit.transitions"
 _STREAM_TTFB: Final = "lexigram.http.client.stream.time_to_first_byte"
 _STREAM_DURATION: Final = "lexigram.http.client.stream.duration"
 _POOL_WAIT: Final = "lexigram.http.client.pool.wait_time"
+# Attribute sets of the pool metrics kept for reuse (origins x states; cleared when full).
+_POOL_POINTS_MAX: Final = 1024
 _TIMEOUT_PHASE: Final = "lexigram.http.timeout.phase"
 _STREAMING: Final = "lexigram.http.streaming"
 
@@ -155,6 +157,7 @@ class OpenTelemetryObserver:
         "_meter_provider",
         "_metrics",
         "_open_connections",
+        "_pool_points",
         "_pool_wait",
         "_refusals",
         "_retries",
@@ -241,6 +244,9 @@ class OpenTelemetryObserver:
             description="From sending a stream's request to the stream's end.",
             explicit_bucket_boundaries_advisory=(*DURATION_BUCKETS, 30.0, 60.0, 120.0, 300.0),
         )
+        self._pool_points: dict[
+            tuple[ConnectionOrigin, ConnectionState | None], dict[str, AttributeValue]
+        ] = {}
         self._open_connections = meter.create_up_down_counter(
             HTTP_CLIENT_OPEN_CONNECTIONS,
             unit="{connection}",
@@ -362,24 +368,50 @@ class OpenTelemetryObserver:
         current: ConnectionState | None,
     ) -> None:
         """Move one connection between the ``active`` / ``idle`` series of open connections."""
-        if self._metrics:
-            attributes = _connection_attributes(origin)
+        if self._metrics and self._measuring():
             if previous is not None:
-                attributes[HTTP_CONNECTION_STATE] = previous
-                self._open_connections.add(-1, attributes)
+                self._open_connections.add(-1, self._pool_attributes(origin, previous))
             if current is not None:
-                attributes[HTTP_CONNECTION_STATE] = current
-                self._open_connections.add(1, attributes)
+                self._open_connections.add(1, self._pool_attributes(origin, current))
 
     def connection_closed(self, origin: ConnectionOrigin, duration: float) -> None:
         """Record how long the connection was open."""
-        if self._metrics:
-            self._connection_duration.record(duration, _connection_attributes(origin))
+        if self._metrics and self._measuring():
+            self._connection_duration.record(duration, self._pool_attributes(origin, None))
 
     def pool_wait(self, origin: ConnectionOrigin, seconds: float) -> None:
         """Record the time a request queued for a free connection."""
-        if self._metrics:
-            self._pool_wait.record(seconds, _connection_attributes(origin))
+        if self._metrics and self._measuring():
+            self._pool_wait.record(seconds, self._pool_attributes(origin, None))
+
+    def _measuring(self) -> bool:
+        """Whether an SDK's meter provider is there (two attribute reads when it is not)."""
+        if self._idle_check and _metrics_state._METER_PROVIDER is None:
+            return False
+        return self._meter_provider is not None or not isinstance(
+            metrics.get_meter_provider(), _IDLE_METER_PROVIDERS
+        )
+
+    def _pool_attributes(
+        self, origin: ConnectionOrigin, state: ConnectionState | None
+    ) -> dict[str, AttributeValue]:
+        """The attributes of a pool metric point, made once per origin and state."""
+        key = (origin, state)
+        found = self._pool_points.get(key)
+        if found is None:
+            found = {
+                SERVER_ADDRESS: origin.host,
+                SERVER_PORT: origin.port,
+                URL_SCHEME: origin.scheme,
+            }
+            if origin.peer_address is not None:
+                found[NETWORK_PEER_ADDRESS] = origin.peer_address
+            if state is not None:
+                found[HTTP_CONNECTION_STATE] = state
+            if len(self._pool_points) >= _POOL_POINTS_MAX:
+                self._pool_points.clear()
+            self._pool_points[key] = found
+        return found
 
     def _call_attributes(self, context: RequestContext) -> dict[str, AttributeValue]:
         target = target_of(context.url)
@@ -392,17 +424,6 @@ class OpenTelemetryObserver:
 
     def __repr__(self) -> str:
         return f"OpenTelemetryObserver(tracing={self._tracing}, metrics={self._metrics})"
-
-
-def _connection_attributes(origin: ConnectionOrigin) -> dict[str, AttributeValue]:
-    attributes: dict[str, AttributeValue] = {
-        SERVER_ADDRESS: origin.host,
-        SERVER_PORT: origin.port,
-        URL_SCHEME: origin.scheme,
-    }
-    if origin.peer_address is not None:
-        attributes[NETWORK_PEER_ADDRESS] = origin.peer_address
-    return attributes
 
 
 def _meter(provider: MeterProvider | None) -> Meter:
