@@ -29,7 +29,11 @@ from lexigram.contracts.observability import (
 from lexigram.contracts.web import RequestContext
 from lexigram.http import HTTPClient, HTTPClientConfig, PoolConfig, RetryConfig
 from lexigram.http._connector import LimitedConnector, PoolConnector, make_connector
-from lexigram.observability import PrometheusMetricsRecorder, render_metrics
+from lexigram.observability import (
+    OpenTelemetryObserver,
+    PrometheusMetricsRecorder,
+    render_metrics,
+)
 from tests.observability.conftest import Otel
 
 ONE_PER_HOST = HTTPClientConfig(
@@ -249,7 +253,9 @@ async def test_observers_without_pool_events_keep_working(server: Server) -> Non
     assert Counting.started == 1
 
 
-async def test_without_an_observer_the_connector_is_the_plain_one(server: Server) -> None:
+async def test_without_an_observer_the_connector_is_the_plain_one(
+    otel: Otel, server: Server
+) -> None:
     """No observer (or one without pool events): aiohttp's classes as they are, no hook."""
     for observer in (None, object()):
         built = [
@@ -259,10 +265,30 @@ async def test_without_an_observer_the_connector_is_the_plain_one(server: Server
         for connector in built:
             await connector.close()
         assert [type(connector) for connector in built] == [PoolConnector, LimitedConnector]
-    observed = make_connector(max_keepalive=50, limit_per_host=20, observer=BaseHTTPObserver())
-    await observed.close()
-    assert type(observed) is not PoolConnector
-    assert isinstance(observed, PoolConnector)
+
+    class WaitsOnly(BaseHTTPObserver):
+        def pool_wait(self, origin: ConnectionOrigin, seconds: float) -> None: ...
+
+    # Observers that take no pool event, or do not want them now: the plain classes too.
+    quiet = [
+        BaseHTTPObserver(),
+        ObserverGroup([BaseHTTPObserver()]),
+        otel.observer(metrics=False),
+        OpenTelemetryObserver(),  # the global providers: no SDK configured in this test
+    ]
+    for observer in quiet:
+        connector = make_connector(max_keepalive=50, limit_per_host=20, observer=observer)
+        await connector.close()
+        assert type(connector) is PoolConnector, observer
+    for observer in [
+        WaitsOnly(),
+        ObserverGroup([BaseHTTPObserver(), WaitsOnly()]),
+        otel.observer(),
+    ]:
+        connector = make_connector(max_keepalive=50, limit_per_host=20, observer=observer)
+        await connector.close()
+        assert type(connector) is not PoolConnector, observer
+        assert isinstance(connector, PoolConnector)
     # The client without an observer builds the plain connector, and its protocols are
     # aiohttp's own: nothing runs per request or per connection.
     async with HTTPClient(ONE_PER_HOST) as client:

@@ -39,6 +39,7 @@ from lexigram.contracts.observability import (
     ConnectionOrigin,
     ConnectionState,
     HTTPPoolObserverProtocol,
+    wants_pool_events,
 )
 
 if TYPE_CHECKING:
@@ -235,7 +236,7 @@ def make_connector(
     """The connector for a pool: :class:`LimitedConnector` only when the keep-alive cap can
     bind (``max_keepalive < limit_per_host``), else a plain :class:`PoolConnector`; the
     guarded variants (``lexigram.http._ssrf``) when private networks are not allowed; with
-    the pool events reported when ``observer`` is an ``HTTPPoolObserverProtocol``."""
+    the pool events reported when ``observer`` wants them (``wants_pool_events``)."""
     limited = max_keepalive < limit_per_host
     cls: type[PoolConnector]
     if not allow_private_networks:
@@ -247,7 +248,7 @@ def make_connector(
         cls = LimitedConnector if limited else PoolConnector
     if limited:
         kwargs["max_keepalive"] = max_keepalive
-    if isinstance(observer, HTTPPoolObserverProtocol):
+    if wants_pool_events(observer):
         cls = _observing(cls)
         kwargs["observer"] = observer
     return cls(limit_per_host=limit_per_host, **kwargs)

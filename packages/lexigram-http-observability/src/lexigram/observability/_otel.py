@@ -384,6 +384,10 @@ class OpenTelemetryObserver:
         if self._metrics and self._measuring():
             self._pool_wait.record(seconds, self._pool_attributes(origin, None))
 
+    def wants_pool_events(self) -> bool:
+        """Whether the pool should be watched: metrics on and an SDK's meter provider set."""
+        return self._metrics and self._measuring()
+
     def _measuring(self) -> bool:
         """Whether an SDK's meter provider is there (two attribute reads when it is not)."""
         if self._idle_check and _metrics_state._METER_PROVIDER is None:

@@ -19,6 +19,7 @@ from lexigram.contracts.observability._hooks import (
     InMemoryHTTPObserver,
     ObservedEvent,
     ObserverGroup,
+    wants_pool_events,
 )
 from lexigram.contracts.observability._metrics import (
     InMemoryMetricsRecorder,
@@ -43,4 +44,5 @@ __all__ = [
     "NoopMetricsRecorder",
     "ObservedEvent",
     "ObserverGroup",
+    "wants_pool_events",
 ]

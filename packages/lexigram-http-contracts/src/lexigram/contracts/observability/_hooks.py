@@ -32,6 +32,11 @@ aiohttp transport, per :class:`ConnectionOrigin`:
 - ``pool_wait(origin, seconds)``: a request waited ``seconds`` for a free slot (only requests
   that had to queue are reported, including a wait cut short by a timeout).
 
+Watching the pool costs a little on every request, so the transport asks first: an observer
+with a ``wants_pool_events()`` method that returns false when the pool opens (the first
+request) gets none. :class:`BaseHTTPObserver` wants them only when a subclass overrides one of
+the three methods.
+
 The calls are synchronous and on the request path: buffer, never do I/O inline. An observer
 that raises breaks the request, as an interceptor would. When no observer is given, the
 client does not call anything (no observation objects are made).
@@ -54,6 +59,7 @@ __all__ = [
     "InMemoryHTTPObserver",
     "ObservedEvent",
     "ObserverGroup",
+    "wants_pool_events",
 ]
 
 ConnectionState = Literal["active", "idle"]
@@ -173,6 +179,24 @@ class BaseHTTPObserver:
     def pool_wait(self, origin: ConnectionOrigin, seconds: float) -> None:
         """Ignore."""
 
+    def wants_pool_events(self) -> bool:
+        """Whether a subclass overrides a pool event (if not, the pool is not watched)."""
+        cls = type(self)
+        return (
+            cls.connection_state is not BaseHTTPObserver.connection_state
+            or cls.connection_closed is not BaseHTTPObserver.connection_closed
+            or cls.pool_wait is not BaseHTTPObserver.pool_wait
+        )
+
+
+def wants_pool_events(observer: object) -> bool:
+    """Whether the pool should report to ``observer``: it implements
+    :class:`HTTPPoolObserverProtocol` and its ``wants_pool_events()``, if any, agrees."""
+    if not isinstance(observer, HTTPPoolObserverProtocol):
+        return False
+    wants = getattr(observer, "wants_pool_events", None)
+    return wants is None or bool(wants())
+
 
 class _GroupObservation:
     __slots__ = ("_parts",)
@@ -207,7 +231,7 @@ class ObserverGroup:
                     f"{type(observer).__name__}"
                 )
         # Pool events go to the members that implement them (they are optional).
-        self._pool_observers = tuple(
+        self._pool_observers: tuple[HTTPPoolObserverProtocol, ...] = tuple(
             observer
             for observer in self._observers
             if isinstance(observer, HTTPPoolObserverProtocol)
@@ -267,6 +291,10 @@ class ObserverGroup:
         """Tell every observer that takes pool events."""
         for observer in self._pool_observers:
             observer.pool_wait(origin, seconds)
+
+    def wants_pool_events(self) -> bool:
+        """Whether any member wants pool events (see :func:`wants_pool_events`)."""
+        return any(wants_pool_events(observer) for observer in self._pool_observers)
 
     def __repr__(self) -> str:
         return f"ObserverGroup({list(self._observers)!r})"
