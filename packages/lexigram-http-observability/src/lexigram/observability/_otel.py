@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Final
 
 import opentelemetry.metrics._internal as _metrics_state
@@ -23,7 +23,7 @@ from opentelemetry.environment_variables import (
     OTEL_PYTHON_METER_PROVIDER,
     OTEL_PYTHON_TRACER_PROVIDER,
 )
-from opentelemetry.metrics import Meter, MeterProvider
+from opentelemetry.metrics import CallbackOptions, Meter, MeterProvider, Observation
 from opentelemetry.metrics._internal import _ProxyMeterProvider
 from opentelemetry.propagators.textmap import Setter
 from opentelemetry.semconv._incubating.attributes.http_attributes import HTTP_CONNECTION_STATE
@@ -151,6 +151,7 @@ class OpenTelemetryObserver:
         "_circuit_state",
         "_clock",
         "_connection_duration",
+        "_connections",
         "_detailed",
         "_duration",
         "_idle_check",
@@ -247,8 +248,11 @@ class OpenTelemetryObserver:
         self._pool_points: dict[
             tuple[ConnectionOrigin, ConnectionState | None], dict[str, AttributeValue]
         ] = {}
-        self._open_connections = meter.create_up_down_counter(
+        # Counted here, read by the SDK when it collects: a state change costs a dict update.
+        self._connections: dict[tuple[ConnectionOrigin, ConnectionState], int] = {}
+        self._open_connections = meter.create_observable_up_down_counter(
             HTTP_CLIENT_OPEN_CONNECTIONS,
+            callbacks=[self._observe_connections],
             unit="{connection}",
             description="Number of outbound HTTP connections that are currently active or idle.",
         )
@@ -369,10 +373,20 @@ class OpenTelemetryObserver:
     ) -> None:
         """Move one connection between the ``active`` / ``idle`` series of open connections."""
         if self._metrics and self._measuring():
+            counts = self._connections
             if previous is not None:
-                self._open_connections.add(-1, self._pool_attributes(origin, previous))
+                key = (origin, previous)
+                counts[key] = counts.get(key, 0) - 1
             if current is not None:
-                self._open_connections.add(1, self._pool_attributes(origin, current))
+                key = (origin, current)
+                counts[key] = counts.get(key, 0) + 1
+
+    def _observe_connections(self, options: CallbackOptions) -> Iterable[Observation]:
+        """The open connections by origin and state (called by the SDK when it collects)."""
+        return [
+            Observation(count, self._pool_attributes(origin, state))
+            for (origin, state), count in list(self._connections.items())
+        ]
 
     def connection_closed(self, origin: ConnectionOrigin, duration: float) -> None:
         """Record how long the connection was open."""
