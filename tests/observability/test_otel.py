@@ -258,4 +258,9 @@ async def test_opt_in_metrics_are_off_by_default(otel: Otel, upstream: Upstream)
     async with HTTPClient(NO_RETRY, observer=otel.observer(detailed=False)) as client:
         await client.post(upstream.url_for("/ok"), content=b"12345")
     names = {name for name, _, _ in otel.all_metrics()}
-    assert names == {"http.client.request.duration"}
+    # The pool's metrics are not opt-in (the connection closed with the client).
+    assert names == {
+        "http.client.request.duration",
+        "http.client.open_connections",
+        "http.client.connection.duration",
+    }

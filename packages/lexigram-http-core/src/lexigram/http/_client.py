@@ -160,7 +160,8 @@ class HTTPClient:
     ``retry_policy``, else :class:`DefaultRetryPolicy` from ``config.retry`` (unless disabled).
     ``circuit_breaker`` wraps each attempt, keyed on the URL's origin. ``metrics`` receives
     the two per-attempt signals; ``observer`` (``HTTPObserverProtocol``) sees each attempt's
-    start, response, body or stream end and failure, and the default policy's retries.
+    start, response, body or stream end and failure, and the default policy's retries (and,
+    if it implements ``HTTPPoolObserverProtocol``, the pool of the transport the client builds).
 
     :meth:`stream` reads a response as it arrives (lines, SSE, NDJSON, bytes). Being a
     context manager, it cannot return a ``Result``: it **raises** connection failures and
@@ -209,7 +210,7 @@ class HTTPClient:
             # Imported here: aiohttp is only loaded by clients that use it.
             from lexigram.http._transport import AiohttpTransport
 
-            transport = AiohttpTransport(config)
+            transport = AiohttpTransport(config, observer=observer)
         self._transport: HTTPTransportProtocol = transport
         self._send = transport.send  # bound once, not per attempt
         self._chain = _chain(interceptors)

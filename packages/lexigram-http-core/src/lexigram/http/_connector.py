@@ -15,18 +15,34 @@ read ``aiohttp/connector.py``). Both overrides are off the hot path or cost one 
   sets a task-local marker when it starts queueing and clears it when the wait ends or a new
   connection starts being created, so the transport can tell the two apart after the fact.
   Queueing is the only path that touches it: a request that finds a slot pays nothing.
+- Pool events for an ``HTTPPoolObserverProtocol`` (:func:`make_connector` with ``observer``):
+  an observing subclass of the chosen class, built only when an observer takes pool events,
+  reports each connection's state (``None -> active`` when created, ``active -> idle`` when
+  released to the pool, ``idle -> active`` when reused, ``... -> None`` when its socket is
+  gone: ``connection_lost`` of the protocol, whoever closed it), its open duration, and the
+  time a request queued for a slot. Without an observer the classes above are used as they
+  are: no extra step per request.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from time import perf_counter
+from typing import TYPE_CHECKING, Any, cast
 
 import aiohttp
+from aiohttp.client_proto import ResponseHandler
+
+from lexigram.contracts.observability import (
+    ConnectionOrigin,
+    ConnectionState,
+    HTTPPoolObserverProtocol,
+    wants_pool_events,
+)
 
 if TYPE_CHECKING:
-    from aiohttp.client_proto import ResponseHandler
     from aiohttp.client_reqrep import ClientRequest, ConnectionKey
     from aiohttp.tracing import Trace
 
@@ -106,34 +122,133 @@ class LimitedConnector(PoolConnector):
         return len(alive)
 
 
+class _ObservedHandler(ResponseHandler):
+    """aiohttp's protocol, telling the observer when its socket is gone (however closed)."""
+
+    # Set by the connector once the connection is made (None until then: not reported).
+    _lex_observer: HTTPPoolObserverProtocol | None = None
+    _lex_origin: ConnectionOrigin
+    _lex_state: ConnectionState | None = None
+    _lex_opened: float = 0.0
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        super().connection_lost(exc)
+        observer = self._lex_observer
+        if observer is not None:
+            self._lex_observer = None
+            origin = self._lex_origin
+            observer.connection_state(origin, self._lex_state, None)
+            observer.connection_closed(origin, perf_counter() - self._lex_opened)
+
+
+def _origin(key: ConnectionKey, peer: str | None = None) -> ConnectionOrigin:
+    return ConnectionOrigin(
+        "https" if key.is_ssl else "http", key.host, key.port or (443 if key.is_ssl else 80), peer
+    )
+
+
+def _move(proto: ResponseHandler, current: ConnectionState) -> None:
+    if isinstance(proto, _ObservedHandler):
+        observer = proto._lex_observer
+        previous = proto._lex_state
+        if observer is not None and previous != current:
+            proto._lex_state = current
+            observer.connection_state(proto._lex_origin, previous, current)
+
+
+class _PoolObserving(PoolConnector):
+    """Reports the pool's events to ``observer`` (mixed in before the chosen class)."""
+
+    def __init__(self, *, observer: HTTPPoolObserverProtocol, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._observer = observer
+        # What TCPConnector builds its protocols with (an _ObservedHandler is a ResponseHandler).
+        self._factory = cast(
+            "functools.partial[ResponseHandler]",
+            functools.partial(_ObservedHandler, loop=self._loop),
+        )
+
+    async def _wait_for_available_connection(self, key: ConnectionKey, traces: list[Trace]) -> None:
+        started = perf_counter()
+        try:
+            await super()._wait_for_available_connection(key, traces)
+        finally:
+            self._observer.pool_wait(_origin(key), perf_counter() - started)
+
+    async def _create_connection(
+        self,
+        req: ClientRequest,
+        traces: list[Trace],
+        timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109
+    ) -> ResponseHandler:
+        proto = await super()._create_connection(req, traces, timeout)
+        if isinstance(proto, _ObservedHandler) and proto.transport is not None:
+            peer = proto.transport.get_extra_info("peername")
+            address = peer[0] if isinstance(peer, tuple) and peer else None
+            proto._lex_origin = origin = _origin(req.connection_key, address)
+            proto._lex_opened = perf_counter()
+            proto._lex_state = "active"
+            proto._lex_observer = self._observer
+            self._observer.connection_state(origin, None, "active")
+        return proto
+
+    async def _get(
+        self, key: ConnectionKey, traces: list[Trace]
+    ) -> aiohttp.connector.Connection | None:
+        connection = await super()._get(key, traces)
+        if connection is not None and connection.protocol is not None:
+            _move(connection.protocol, "active")
+        return connection
+
+    def _release(
+        self,
+        key: ConnectionKey,
+        protocol: ResponseHandler,
+        *,
+        should_close: bool = False,
+    ) -> None:
+        super()._release(key, protocol, should_close=should_close)
+        # Still holding its transport: it went back to the pool (closed ones lose it).
+        if protocol.transport is not None and not self._closed:
+            _move(protocol, "idle")
+
+
+_OBSERVING: dict[type[PoolConnector], type[PoolConnector]] = {}
+
+
+def _observing(cls: type[PoolConnector]) -> type[PoolConnector]:
+    """``cls`` with the pool events reported (one subclass per class, made once)."""
+    found = _OBSERVING.get(cls)
+    if found is None:
+        found = _OBSERVING[cls] = type(f"Observed{cls.__name__}", (_PoolObserving, cls), {})
+    return found
+
+
 def make_connector(
     *,
     max_keepalive: int,
     limit_per_host: int,
     allow_private_networks: bool = True,
     address_allowed: Callable[[str], bool] | None = None,
+    observer: object = None,
     **kwargs: Any,
 ) -> PoolConnector:
     """The connector for a pool: :class:`LimitedConnector` only when the keep-alive cap can
     bind (``max_keepalive < limit_per_host``), else a plain :class:`PoolConnector`; the
-    guarded variants (``lexigram.http._ssrf``) when private networks are not allowed."""
+    guarded variants (``lexigram.http._ssrf``) when private networks are not allowed; with
+    the pool events reported when ``observer`` wants them (``wants_pool_events``)."""
     limited = max_keepalive < limit_per_host
+    cls: type[PoolConnector]
     if not allow_private_networks:
         from lexigram.http._ssrf import GuardedLimitedConnector, GuardedPoolConnector, is_public
 
-        allowed = is_public if address_allowed is None else address_allowed
-        if limited:
-            return GuardedLimitedConnector(
-                address_allowed=allowed,
-                max_keepalive=max_keepalive,
-                limit_per_host=limit_per_host,
-                **kwargs,
-            )
-        return GuardedPoolConnector(
-            address_allowed=allowed, limit_per_host=limit_per_host, **kwargs
-        )
+        kwargs["address_allowed"] = is_public if address_allowed is None else address_allowed
+        cls = GuardedLimitedConnector if limited else GuardedPoolConnector
+    else:
+        cls = LimitedConnector if limited else PoolConnector
     if limited:
-        return LimitedConnector(
-            max_keepalive=max_keepalive, limit_per_host=limit_per_host, **kwargs
-        )
-    return PoolConnector(limit_per_host=limit_per_host, **kwargs)
+        kwargs["max_keepalive"] = max_keepalive
+    if wants_pool_events(observer):
+        cls = _observing(cls)
+        kwargs["observer"] = observer
+    return cls(limit_per_host=limit_per_host, **kwargs)

@@ -335,7 +335,9 @@ class AiohttpTransport:
     inside the running loop; :meth:`aclose` closes it and is idempotent, after which sending
     raises :class:`ClientClosedError`. ``resolver`` replaces DNS resolution (tests);
     ``address_allowed`` replaces the SSRF guard's test of a resolved address (tests; used only
-    when ``allow_private_networks`` is false).
+    when ``allow_private_networks`` is false). ``observer``: when it implements
+    ``HTTPPoolObserverProtocol``, it hears the pool's connection states, connection durations
+    and pool waits (:class:`HTTPClient` passes its own ``observer`` to the transport it builds).
     """
 
     __slots__ = (
@@ -345,6 +347,7 @@ class AiohttpTransport:
         "_env_proxies",
         "_max_bytes",
         "_netrc",
+        "_observer",
         "_proxy",
         "_proxy_headers",
         "_resolver",
@@ -362,9 +365,11 @@ class AiohttpTransport:
         *,
         resolver: AbstractResolver | None = None,
         address_allowed: Callable[[str], bool] | None = None,
+        observer: object = None,
     ) -> None:
         self._config = config = config if config is not None else HTTPClientConfig()
         self._resolver = resolver
+        self._observer = observer
         self._address_allowed = address_allowed
         self._session: aiohttp.ClientSession | None = None
         self._state = _State.UNOPENED
@@ -414,6 +419,7 @@ class AiohttpTransport:
             ssl=self._ssl,
             allow_private_networks=config.allow_private_networks,
             address_allowed=self._address_allowed,
+            observer=self._observer,
         )
         self._deadlines = DeadlineTimer(asyncio.get_running_loop())
         if config.trust_env:

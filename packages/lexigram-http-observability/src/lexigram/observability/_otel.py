@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Final
 
 import opentelemetry.metrics._internal as _metrics_state
@@ -23,11 +23,14 @@ from opentelemetry.environment_variables import (
     OTEL_PYTHON_METER_PROVIDER,
     OTEL_PYTHON_TRACER_PROVIDER,
 )
-from opentelemetry.metrics import Meter, MeterProvider
+from opentelemetry.metrics import CallbackOptions, Meter, MeterProvider, Observation
 from opentelemetry.metrics._internal import _ProxyMeterProvider
 from opentelemetry.propagators.textmap import Setter
+from opentelemetry.semconv._incubating.attributes.http_attributes import HTTP_CONNECTION_STATE
 from opentelemetry.semconv._incubating.metrics.http_metrics import (
     HTTP_CLIENT_ACTIVE_REQUESTS,
+    HTTP_CLIENT_CONNECTION_DURATION,
+    HTTP_CLIENT_OPEN_CONNECTIONS,
     HTTP_CLIENT_REQUEST_BODY_SIZE,
     HTTP_CLIENT_RESPONSE_BODY_SIZE,
 )
@@ -42,17 +45,25 @@ from opentelemetry.semconv.attributes.http_attributes import (
     HTTP_REQUEST_RESEND_COUNT,
     HTTP_RESPONSE_STATUS_CODE,
 )
-from opentelemetry.semconv.attributes.network_attributes import NETWORK_PROTOCOL_VERSION
+from opentelemetry.semconv.attributes.network_attributes import (
+    NETWORK_PEER_ADDRESS,
+    NETWORK_PROTOCOL_VERSION,
+)
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 from opentelemetry.semconv.attributes.url_attributes import URL_FULL, URL_SCHEME
 from opentelemetry.semconv.metrics.http_metrics import HTTP_CLIENT_REQUEST_DURATION
 from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
 from opentelemetry.util.types import AttributeValue
 
-from lexigram.contracts.observability import AttemptObservationProtocol
+from lexigram.contracts.observability import (
+    AttemptObservationProtocol,
+    ConnectionOrigin,
+    ConnectionState,
+)
 from lexigram.contracts.web import Headers, HttpResponse, RequestContext
 from lexigram.observability._target import (
     CIRCUIT_CODES,
+    CONNECTION_BUCKETS,
     DURATION_BUCKETS,
     OTHER,
     error_type,
@@ -82,6 +93,9 @@ _CIRCUIT_STATE: Final = "lexigram.http.client.circuit.state"
 _CIRCUIT_TRANSITIONS: Final = "lexigram.http.client.circuit.transitions"
 _STREAM_TTFB: Final = "lexigram.http.client.stream.time_to_first_byte"
 _STREAM_DURATION: Final = "lexigram.http.client.stream.duration"
+_POOL_WAIT: Final = "lexigram.http.client.pool.wait_time"
+# Attribute sets of the pool metrics kept for reuse (origins x states; cleared when full).
+_POOL_POINTS_MAX: Final = 1024
 _TIMEOUT_PHASE: Final = "lexigram.http.timeout.phase"
 _STREAMING: Final = "lexigram.http.streaming"
 
@@ -116,7 +130,12 @@ class OpenTelemetryObserver:
     - metrics: ``http.client.request.duration`` (s, the conventions' advisory buckets; up to
       the response headers for a stream), ``lexigram.http.client.retries``,
       ``.retry_refusals``, ``.circuit.state``, ``.circuit.transitions``,
-      ``.stream.time_to_first_byte``, ``.stream.duration``; with ``detailed_metrics=True``
+      ``.stream.time_to_first_byte``, ``.stream.duration``; from the connection pool (the
+      transport an ``HTTPClient`` builds): ``http.client.open_connections`` (with
+      ``http.connection.state`` ``active`` / ``idle``, ``server.address``, ``server.port``,
+      ``url.scheme``, ``network.peer.address``), ``http.client.connection.duration`` (s) and
+      ``lexigram.http.client.pool.wait_time`` (s, requests that queued for a free
+      connection); with ``detailed_metrics=True``
       also ``http.client.active_requests`` and ``http.client.request.body.size`` /
       ``http.client.response.body.size`` (verbs), which the conventions make opt-in.
 
@@ -131,11 +150,16 @@ class OpenTelemetryObserver:
         "_body_out",
         "_circuit_state",
         "_clock",
+        "_connection_duration",
+        "_connections",
         "_detailed",
         "_duration",
         "_idle_check",
         "_meter_provider",
         "_metrics",
+        "_open_connections",
+        "_pool_points",
+        "_pool_wait",
         "_refusals",
         "_retries",
         "_stream_duration",
@@ -220,6 +244,29 @@ class OpenTelemetryObserver:
             unit="s",
             description="From sending a stream's request to the stream's end.",
             explicit_bucket_boundaries_advisory=(*DURATION_BUCKETS, 30.0, 60.0, 120.0, 300.0),
+        )
+        self._pool_points: dict[
+            tuple[ConnectionOrigin, ConnectionState | None], dict[str, AttributeValue]
+        ] = {}
+        # Counted here, read by the SDK when it collects: a state change costs a dict update.
+        self._connections: dict[tuple[ConnectionOrigin, ConnectionState], int] = {}
+        self._open_connections = meter.create_observable_up_down_counter(
+            HTTP_CLIENT_OPEN_CONNECTIONS,
+            callbacks=[self._observe_connections],
+            unit="{connection}",
+            description="Number of outbound HTTP connections that are currently active or idle.",
+        )
+        self._connection_duration = meter.create_histogram(
+            HTTP_CLIENT_CONNECTION_DURATION,
+            unit="s",
+            description="The duration of the successfully established outbound HTTP connections.",
+            explicit_bucket_boundaries_advisory=CONNECTION_BUCKETS,
+        )
+        self._pool_wait = meter.create_histogram(
+            _POOL_WAIT,
+            unit="s",
+            description="Time a request waited for a free connection of the pool.",
+            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
         )
 
     def _live(self) -> tuple[bool, bool]:
@@ -317,6 +364,72 @@ class OpenTelemetryObserver:
             self._circuit_state.set(CIRCUIT_CODES.get(current, -1), attributes)
             attributes["lexigram.circuit.state"] = current
             self._transitions.add(1, attributes)
+
+    def connection_state(
+        self,
+        origin: ConnectionOrigin,
+        previous: ConnectionState | None,
+        current: ConnectionState | None,
+    ) -> None:
+        """Move one connection between the ``active`` / ``idle`` series of open connections."""
+        if self._metrics and self._measuring():
+            counts = self._connections
+            if previous is not None:
+                key = (origin, previous)
+                counts[key] = counts.get(key, 0) - 1
+            if current is not None:
+                key = (origin, current)
+                counts[key] = counts.get(key, 0) + 1
+
+    def _observe_connections(self, options: CallbackOptions) -> Iterable[Observation]:
+        """The open connections by origin and state (called by the SDK when it collects)."""
+        return [
+            Observation(count, self._pool_attributes(origin, state))
+            for (origin, state), count in list(self._connections.items())
+        ]
+
+    def connection_closed(self, origin: ConnectionOrigin, duration: float) -> None:
+        """Record how long the connection was open."""
+        if self._metrics and self._measuring():
+            self._connection_duration.record(duration, self._pool_attributes(origin, None))
+
+    def pool_wait(self, origin: ConnectionOrigin, seconds: float) -> None:
+        """Record the time a request queued for a free connection."""
+        if self._metrics and self._measuring():
+            self._pool_wait.record(seconds, self._pool_attributes(origin, None))
+
+    def wants_pool_events(self) -> bool:
+        """Whether the pool should be watched: metrics on and an SDK's meter provider set."""
+        return self._metrics and self._measuring()
+
+    def _measuring(self) -> bool:
+        """Whether an SDK's meter provider is there (two attribute reads when it is not)."""
+        if self._idle_check and _metrics_state._METER_PROVIDER is None:
+            return False
+        return self._meter_provider is not None or not isinstance(
+            metrics.get_meter_provider(), _IDLE_METER_PROVIDERS
+        )
+
+    def _pool_attributes(
+        self, origin: ConnectionOrigin, state: ConnectionState | None
+    ) -> dict[str, AttributeValue]:
+        """The attributes of a pool metric point, made once per origin and state."""
+        key = (origin, state)
+        found = self._pool_points.get(key)
+        if found is None:
+            found = {
+                SERVER_ADDRESS: origin.host,
+                SERVER_PORT: origin.port,
+                URL_SCHEME: origin.scheme,
+            }
+            if origin.peer_address is not None:
+                found[NETWORK_PEER_ADDRESS] = origin.peer_address
+            if state is not None:
+                found[HTTP_CONNECTION_STATE] = state
+            if len(self._pool_points) >= _POOL_POINTS_MAX:
+                self._pool_points.clear()
+            self._pool_points[key] = found
+        return found
 
     def _call_attributes(self, context: RequestContext) -> dict[str, AttributeValue]:
         target = target_of(context.url)

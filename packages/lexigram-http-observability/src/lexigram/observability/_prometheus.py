@@ -18,10 +18,15 @@ from prometheus_client import (
     start_http_server,
 )
 
-from lexigram.contracts.observability import AttemptObservationProtocol
+from lexigram.contracts.observability import (
+    AttemptObservationProtocol,
+    ConnectionOrigin,
+    ConnectionState,
+)
 from lexigram.contracts.web import HttpResponse, RequestContext
 from lexigram.observability._target import (
     CIRCUIT_CODES,
+    CONNECTION_BUCKETS,
     DURATION_BUCKETS,
     error_type,
     method_of,
@@ -35,6 +40,7 @@ _STREAM_BUCKETS: Final = (*DURATION_BUCKETS, 30.0, 60.0, 120.0, 300.0)
 _SIZE_BUCKETS: Final = tuple(float(4**n) for n in range(4, 14))  # 256 B .. 64 MiB
 _REQUEST_LABELS: Final = ("method", "host")
 _DURATION_LABELS: Final = ("method", "host", "status_code", "error_type")
+_POOL_LABELS: Final = ("host", "scheme")
 
 
 def _host(context: RequestContext) -> str:
@@ -44,6 +50,13 @@ def _host(context: RequestContext) -> str:
     if target.port is None or target.port == default:
         return target.host
     return f"{target.host}:{target.port}"
+
+
+def _origin_host(origin: ConnectionOrigin) -> str:
+    """``host[:port]`` of a pooled connection, as :func:`_host` writes it."""
+    if origin.port == (443 if origin.scheme == "https" else 80):
+        return origin.host
+    return f"{origin.host}:{origin.port}"
 
 
 class PrometheusMetricsRecorder:
@@ -59,7 +72,12 @@ class PrometheusMetricsRecorder:
       ``http_client_retry_refusals_total`` (``reason``: ``budget`` or ``exhausted``);
     - ``http_client_circuit_state`` (0 closed, 1 open, 2 half-open, 3 isolated; ``breaker``,
       ``host``) and ``http_client_circuit_transitions_total`` (plus ``state``);
-    - ``http_client_stream_time_to_first_byte_seconds``, ``http_client_stream_duration_seconds``.
+    - ``http_client_stream_time_to_first_byte_seconds``, ``http_client_stream_duration_seconds``;
+    - from the connection pool (the transport an ``HTTPClient`` builds):
+      ``http_client_open_connections`` (gauge; ``host``, ``scheme``, ``state``: ``active`` or
+      ``idle``), ``http_client_connection_duration_seconds`` (how long connections stayed
+      open) and ``http_client_pool_wait_seconds`` (requests that queued for a free
+      connection), both with ``host``, ``scheme``.
 
     Labels are bounded: the method (``_OTHER`` for unknown ones), the host (``host[:port]``,
     never a path or query), the status code, the error's class name.
@@ -80,9 +98,12 @@ class PrometheusMetricsRecorder:
         "_body_out",
         "_circuit_state",
         "_clock",
+        "_connection_duration",
         "_dynamic",
         "_lock",
         "_namespace",
+        "_open_connections",
+        "_pool_wait",
         "_refusals",
         "_registry",
         "_request_duration",
@@ -180,6 +201,29 @@ class PrometheusMetricsRecorder:
             namespace=namespace,
             registry=registry,
         )
+        self._open_connections = Gauge(
+            "http_client_open_connections",
+            "Connections of the pool, by state (active: carrying a request; idle: kept alive).",
+            (*_POOL_LABELS, "state"),
+            namespace=namespace,
+            registry=registry,
+        )
+        self._connection_duration = Histogram(
+            "http_client_connection_duration_seconds",
+            "How long connections stayed open.",
+            _POOL_LABELS,
+            buckets=CONNECTION_BUCKETS,
+            namespace=namespace,
+            registry=registry,
+        )
+        self._pool_wait = Histogram(
+            "http_client_pool_wait_seconds",
+            "Time a request waited for a free connection of the pool (requests that queued).",
+            _POOL_LABELS,
+            buckets=DURATION_BUCKETS,
+            namespace=namespace,
+            registry=registry,
+        )
 
     @property
     def registry(self) -> CollectorRegistry:
@@ -217,6 +261,27 @@ class PrometheusMetricsRecorder:
         host = key.partition("://")[2] or key
         self._circuit_state.labels(breaker, host).set(CIRCUIT_CODES.get(current, -1))
         self._transitions.labels(breaker, host, current).inc()
+
+    def connection_state(
+        self,
+        origin: ConnectionOrigin,
+        previous: ConnectionState | None,
+        current: ConnectionState | None,
+    ) -> None:
+        """Move one connection between the ``active`` / ``idle`` gauges."""
+        host = _origin_host(origin)
+        if previous is not None:
+            self._open_connections.labels(host, origin.scheme, previous).dec()
+        if current is not None:
+            self._open_connections.labels(host, origin.scheme, current).inc()
+
+    def connection_closed(self, origin: ConnectionOrigin, duration: float) -> None:
+        """Observe how long the connection was open."""
+        self._connection_duration.labels(_origin_host(origin), origin.scheme).observe(duration)
+
+    def pool_wait(self, origin: ConnectionOrigin, seconds: float) -> None:
+        """Observe the time a request queued for a free connection."""
+        self._pool_wait.labels(_origin_host(origin), origin.scheme).observe(seconds)
 
     # -- MetricsRecorderProtocol ---------------------------------------------------------------
 

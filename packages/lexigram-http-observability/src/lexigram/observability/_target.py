@@ -31,6 +31,23 @@ DURATION_BUCKETS: Final = (
     10.0,
 )
 """The advisory bucket boundaries (seconds) of ``http.client.request.duration``."""
+CONNECTION_BUCKETS: Final = (
+    0.01,
+    0.02,
+    0.05,
+    0.1,
+    0.2,
+    0.5,
+    1.0,
+    2.0,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+    120.0,
+    300.0,
+)
+"""The advisory bucket boundaries (seconds) of ``http.client.connection.duration``."""
 CIRCUIT_CODES: Final = {"closed": 0, "open": 1, "half_open": 2, "isolated": 3}
 """The value of the circuit-state gauges for each state."""
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}

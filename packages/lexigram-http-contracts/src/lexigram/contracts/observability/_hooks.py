@@ -21,6 +21,22 @@ connection error; an :class:`HTTPObserverProtocol` sees every step of a call:
 - ``breaker_transition(breaker, key, previous, current)``: a circuit changed state
   (``"closed"``, ``"open"``, ``"half_open"``, ``"isolated"``).
 
+Optionally, an observer that also implements :class:`HTTPPoolObserverProtocol` (every
+:class:`BaseHTTPObserver` and :class:`ObserverGroup` does) hears the connection pool of the
+aiohttp transport, per :class:`ConnectionOrigin`:
+
+- ``connection_state(origin, previous, current)``: a connection went from ``previous`` to
+  ``current``, each ``"active"`` (carrying a request), ``"idle"`` (kept alive in the pool) or
+  ``None`` (``None -> "active"``: opened; ``... -> None``: closed);
+- ``connection_closed(origin, duration)``: a connection closed after ``duration`` seconds open;
+- ``pool_wait(origin, seconds)``: a request waited ``seconds`` for a free slot (only requests
+  that had to queue are reported, including a wait cut short by a timeout).
+
+Watching the pool costs a little on every request, so the transport asks first: an observer
+with a ``wants_pool_events()`` method that returns false when the pool opens (the first
+request) gets none. :class:`BaseHTTPObserver` wants them only when a subclass overrides one of
+the three methods.
+
 The calls are synchronous and on the request path: buffer, never do I/O inline. An observer
 that raises breaks the request, as an interceptor would. When no observer is given, the
 client does not call anything (no observation objects are made).
@@ -29,18 +45,60 @@ client does not call anything (no observation objects are made).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple, Protocol, runtime_checkable
+from typing import Literal, NamedTuple, Protocol, runtime_checkable
 
 from lexigram.contracts.web import HttpResponse, RequestContext
 
 __all__ = [
     "AttemptObservationProtocol",
     "BaseHTTPObserver",
+    "ConnectionOrigin",
+    "ConnectionState",
     "HTTPObserverProtocol",
+    "HTTPPoolObserverProtocol",
     "InMemoryHTTPObserver",
     "ObservedEvent",
     "ObserverGroup",
+    "wants_pool_events",
 ]
+
+ConnectionState = Literal["active", "idle"]
+"""A pooled connection's state: carrying a request, or kept alive in the pool."""
+
+
+class ConnectionOrigin(NamedTuple):
+    """Where a pooled connection goes: ``("https", "api.example.com", 443, "203.0.113.7")``.
+
+    ``peer_address`` is the IP address the socket is connected to (``None`` before the
+    connection is made, or when the transport does not know it).
+    """
+
+    scheme: str
+    host: str
+    port: int
+    peer_address: str | None = None
+
+
+@runtime_checkable
+class HTTPPoolObserverProtocol(Protocol):
+    """The optional pool events of an observer (see the module docstring)."""
+
+    def connection_state(
+        self,
+        origin: ConnectionOrigin,
+        previous: ConnectionState | None,
+        current: ConnectionState | None,
+    ) -> None:
+        """A connection to ``origin`` went from ``previous`` to ``current`` (``None``: none)."""
+        ...
+
+    def connection_closed(self, origin: ConnectionOrigin, duration: float) -> None:
+        """A connection to ``origin`` closed after ``duration`` seconds open."""
+        ...
+
+    def pool_wait(self, origin: ConnectionOrigin, seconds: float) -> None:
+        """A request to ``origin`` waited ``seconds`` for a free pool slot."""
+        ...
 
 
 @runtime_checkable
@@ -107,6 +165,38 @@ class BaseHTTPObserver:
     def breaker_transition(self, breaker: str, key: str, previous: str, current: str) -> None:
         """Ignore."""
 
+    def connection_state(
+        self,
+        origin: ConnectionOrigin,
+        previous: ConnectionState | None,
+        current: ConnectionState | None,
+    ) -> None:
+        """Ignore."""
+
+    def connection_closed(self, origin: ConnectionOrigin, duration: float) -> None:
+        """Ignore."""
+
+    def pool_wait(self, origin: ConnectionOrigin, seconds: float) -> None:
+        """Ignore."""
+
+    def wants_pool_events(self) -> bool:
+        """Whether a subclass overrides a pool event (if not, the pool is not watched)."""
+        cls = type(self)
+        return (
+            cls.connection_state is not BaseHTTPObserver.connection_state
+            or cls.connection_closed is not BaseHTTPObserver.connection_closed
+            or cls.pool_wait is not BaseHTTPObserver.pool_wait
+        )
+
+
+def wants_pool_events(observer: object) -> bool:
+    """Whether the pool should report to ``observer``: it implements
+    :class:`HTTPPoolObserverProtocol` and its ``wants_pool_events()``, if any, agrees."""
+    if not isinstance(observer, HTTPPoolObserverProtocol):
+        return False
+    wants = getattr(observer, "wants_pool_events", None)
+    return wants is None or bool(wants())
+
 
 class _GroupObservation:
     __slots__ = ("_parts",)
@@ -130,7 +220,7 @@ class _GroupObservation:
 class ObserverGroup:
     """Several observers as one, called in order (e.g. OpenTelemetry and Prometheus)."""
 
-    __slots__ = ("_observers",)
+    __slots__ = ("_observers", "_pool_observers")
 
     def __init__(self, observers: Iterable[HTTPObserverProtocol]) -> None:
         self._observers = tuple(observers)
@@ -140,6 +230,12 @@ class ObserverGroup:
                     f"ObserverGroup takes HTTPObserverProtocol objects, not "
                     f"{type(observer).__name__}"
                 )
+        # Pool events go to the members that implement them (they are optional).
+        self._pool_observers: tuple[HTTPPoolObserverProtocol, ...] = tuple(
+            observer
+            for observer in self._observers
+            if isinstance(observer, HTTPPoolObserverProtocol)
+        )
 
     @property
     def observers(self) -> tuple[HTTPObserverProtocol, ...]:
@@ -176,6 +272,30 @@ class ObserverGroup:
         for observer in self._observers:
             observer.breaker_transition(breaker, key, previous, current)
 
+    def connection_state(
+        self,
+        origin: ConnectionOrigin,
+        previous: ConnectionState | None,
+        current: ConnectionState | None,
+    ) -> None:
+        """Tell every observer that takes pool events."""
+        for observer in self._pool_observers:
+            observer.connection_state(origin, previous, current)
+
+    def connection_closed(self, origin: ConnectionOrigin, duration: float) -> None:
+        """Tell every observer that takes pool events."""
+        for observer in self._pool_observers:
+            observer.connection_closed(origin, duration)
+
+    def pool_wait(self, origin: ConnectionOrigin, seconds: float) -> None:
+        """Tell every observer that takes pool events."""
+        for observer in self._pool_observers:
+            observer.pool_wait(origin, seconds)
+
+    def wants_pool_events(self) -> bool:
+        """Whether any member wants pool events (see :func:`wants_pool_events`)."""
+        return any(wants_pool_events(observer) for observer in self._pool_observers)
+
     def __repr__(self) -> str:
         return f"ObserverGroup({list(self._observers)!r})"
 
@@ -211,15 +331,24 @@ class _RecordedAttempt:
 
 
 class InMemoryHTTPObserver:
-    """An observer that keeps every call in its ``events`` list, for tests."""
+    """An observer that keeps every call in its ``events`` list, for tests.
 
-    __slots__ = ("events",)
+    Pool events go to ``pool_events`` instead, as ``(name, detail)`` pairs:
+    ``("state", (origin, previous, current))``, ``("closed", (origin, duration))``,
+    ``("wait", (origin, seconds))``.
+    """
+
+    __slots__ = ("events", "pool_events")
 
     events: list[ObservedEvent]
-    """Every call so far, oldest first."""
+    """Every per-call event so far, oldest first."""
+
+    pool_events: list[tuple[str, object]]
+    """Every pool event so far, oldest first."""
 
     def __init__(self) -> None:
         self.events = []
+        self.pool_events = []
 
     def attempt_started(
         self, context: RequestContext, streaming: bool
@@ -243,6 +372,23 @@ class InMemoryHTTPObserver:
     def breaker_transition(self, breaker: str, key: str, previous: str, current: str) -> None:
         """Record ``("breaker", 0, (breaker, key, previous, current))``."""
         self.events.append(ObservedEvent("breaker", 0, (breaker, key, previous, current)))
+
+    def connection_state(
+        self,
+        origin: ConnectionOrigin,
+        previous: ConnectionState | None,
+        current: ConnectionState | None,
+    ) -> None:
+        """Record ``("state", (origin, previous, current))`` in ``pool_events``."""
+        self.pool_events.append(("state", (origin, previous, current)))
+
+    def connection_closed(self, origin: ConnectionOrigin, duration: float) -> None:
+        """Record ``("closed", (origin, duration))`` in ``pool_events``."""
+        self.pool_events.append(("closed", (origin, duration)))
+
+    def pool_wait(self, origin: ConnectionOrigin, seconds: float) -> None:
+        """Record ``("wait", (origin, seconds))`` in ``pool_events``."""
+        self.pool_events.append(("wait", (origin, seconds)))
 
     def names(self) -> list[str]:
         """The names of the recorded events, oldest first."""
