@@ -249,15 +249,10 @@ def _map_error(
         return HTTPTimeoutError(
             phase=TimeoutPhase.READ, timeout=config.read_timeout, method=method, url=url
         )
+    # Redirects are followed by _redirects.follow (aiohttp's own loop is off), so aiohttp's
+    # redirect errors cannot arise: a bad Location is an HTTPRedirectError there.
     if isinstance(exc, (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)):
-        what = (
-            "server redirected to an invalid URL"
-            if isinstance(exc, aiohttp.RedirectClientError)
-            else "invalid URL"
-        )
-        return InvalidURLError(f"{what}{_for(method, url)}", method=method, url=url)
-    if isinstance(exc, aiohttp.TooManyRedirects):
-        return HTTPClientError(f"too many redirects{_for(method, url)}", method=method, url=url)
+        return InvalidURLError(f"invalid URL{_for(method, url)}", method=method, url=url)
     if isinstance(exc, (aiohttp.ClientError, OSError)):
         undecodable = decode_error(exc, method, url)
         if undecodable is not None:
