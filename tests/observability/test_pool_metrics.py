@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
-from aiohttp.client_proto import ResponseHandler
 from opentelemetry.sdk.metrics.export import HistogramDataPoint
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
@@ -28,7 +27,12 @@ from lexigram.contracts.observability import (
 )
 from lexigram.contracts.web import RequestContext
 from lexigram.http import HTTPClient, HTTPClientConfig, PoolConfig, RetryConfig
-from lexigram.http._connector import LimitedConnector, PoolConnector, make_connector
+from lexigram.http._connector import (
+    LazyReadTimeoutHandler,
+    LimitedConnector,
+    PoolConnector,
+    make_connector,
+)
 from lexigram.observability import (
     OpenTelemetryObserver,
     PrometheusMetricsRecorder,
@@ -289,10 +293,10 @@ async def test_without_an_observer_the_connector_is_the_plain_one(
         await connector.close()
         assert type(connector) is not PoolConnector, observer
         assert isinstance(connector, PoolConnector)
-    # The client without an observer builds the plain connector, and its protocols are
-    # aiohttp's own: nothing runs per request or per connection.
+    # The client without an observer builds the plain connector, and its protocols are the
+    # lazy read-timeout ones, not the observing ones: no pool event runs per request.
     async with HTTPClient(ONE_PER_HOST) as client:
         assert (await client.get(f"{server.url}/ok")).is_ok()
         session = client.transport._session  # type: ignore[attr-defined]
         assert type(session.connector) is PoolConnector
-        assert session.connector._factory.func is ResponseHandler
+        assert session.connector._factory.func is LazyReadTimeoutHandler

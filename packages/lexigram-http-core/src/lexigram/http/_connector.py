@@ -15,6 +15,16 @@ read ``aiohttp/connector.py``). Both overrides are off the hot path or cost one 
   sets a task-local marker when it starts queueing and clears it when the wait ends or a new
   connection starts being created, so the transport can tell the two apart after the fact.
   Queueing is the only path that touches it: a request that finds a slot pays nothing.
+- ``read_timeout`` (aiohttp's ``sock_read``) with one lazy timer per connection. aiohttp
+  cancels its read timer and schedules a new one at the start of every response and on every
+  chunk received (two or more timer handles pushed onto the loop's heap per request, several
+  percent of a small request's CPU). :class:`LazyReadTimeoutHandler` only records the time
+  of the last activity and keeps at most one timer per connection: when it comes due, it
+  fires the timeout if the connection has been silent for the whole ``read_timeout``, else
+  re-arms for the last activity plus ``read_timeout``. Same semantics (the timeout fires
+  ``read_timeout`` after the last bytes, not later), no timer handle per request or chunk.
+  It overrides ``ResponseHandler._reschedule_timeout`` / ``_drop_timeout`` (aiohttp
+  3.10-3.14) and is the protocol of every connector :func:`make_connector` builds.
 - Pool events for an ``HTTPPoolObserverProtocol`` (:func:`make_connector` with ``observer``):
   an observing subclass of the chosen class, built only when an observer takes pool events,
   reports each connection's state (``None -> active`` when created, ``active -> idle`` when
@@ -26,7 +36,9 @@ read ``aiohttp/connector.py``). Both overrides are off the hot path or cost one 
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from time import perf_counter
@@ -46,7 +58,13 @@ if TYPE_CHECKING:
     from aiohttp.client_reqrep import ClientRequest, ConnectionKey
     from aiohttp.tracing import Trace
 
-__all__ = ["LimitedConnector", "PoolConnector", "make_connector", "waiting_for_pool_slot"]
+__all__ = [
+    "LazyReadTimeoutHandler",
+    "LimitedConnector",
+    "PoolConnector",
+    "make_connector",
+    "waiting_for_pool_slot",
+]
 
 # True while the current task is queued for a connection slot (and left True when that wait
 # is cut short, which is exactly what the transport asks about once the timeout surfaces).
@@ -65,8 +83,78 @@ def waiting_for_pool_slot() -> bool:
     return queued
 
 
+class LazyReadTimeoutHandler(ResponseHandler):
+    """aiohttp's protocol with ``sock_read`` kept by one lazy timer (see the module docstring).
+
+    ``_read_timeout_handle`` is the pending check, ``_lex_due`` when it runs, ``_lex_last``
+    the time of the last activity (the request sent, bytes received) while ``_lex_active``.
+    """
+
+    _lex_active = False
+    _lex_last = 0.0
+    _lex_due = 0.0
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop)
+        # The default loops' clock is time.monotonic: called directly, it skips a
+        # Python-level method call on every chunk. Other loops (uvloop) keep their own.
+        self._lex_now: Callable[[], float] = (
+            time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time
+        )
+
+    def _reschedule_timeout(self) -> None:
+        timeout = self._read_timeout
+        if not timeout:
+            self._lex_active = False
+            return
+        self._lex_active = True
+        self._lex_last = now = self._lex_now()
+        due = now + timeout
+        handle = self._read_timeout_handle
+        if handle is None or self._lex_due > due:
+            # No check pending, or the pending one is too late (read_timeout was lowered).
+            if handle is not None:
+                handle.cancel()
+            self._lex_due = due
+            self._read_timeout_handle = self._loop.call_at(due, self._lex_check)
+
+    def _drop_timeout(self) -> None:
+        # The pending check, if any, stays: it finds the connection inactive and ends, or
+        # finds it in use again by then and re-arms. No timer handle is cancelled per request.
+        self._lex_active = False
+
+    def _lex_check(self) -> None:
+        self._read_timeout_handle = None
+        timeout = self._read_timeout
+        if not self._lex_active or not timeout:
+            return
+        due = self._lex_last + timeout
+        if self._lex_now() >= due:
+            self._lex_active = False
+            self._on_read_timeout()
+        else:
+            self._lex_due = due
+            self._read_timeout_handle = self._loop.call_at(due, self._lex_check)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        super().connection_lost(exc)
+        handle = self._read_timeout_handle
+        if handle is not None:  # the socket is gone: let the protocol go now
+            handle.cancel()
+            self._read_timeout_handle = None
+
+
 class PoolConnector(aiohttp.TCPConnector):
-    """A ``TCPConnector`` that marks the time a task spends queued for a pool slot."""
+    """A ``TCPConnector`` that marks the time a task spends queued for a pool slot, with
+    :class:`LazyReadTimeoutHandler` as its protocol."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # What TCPConnector builds its protocols with (aiohttp 3.10-3.14).
+        self._factory = cast(
+            "functools.partial[ResponseHandler]",
+            functools.partial(LazyReadTimeoutHandler, loop=self._loop),
+        )
 
     async def _wait_for_available_connection(self, key: ConnectionKey, traces: list[Trace]) -> None:
         _QUEUED.set(True)
@@ -122,7 +210,7 @@ class LimitedConnector(PoolConnector):
         return len(alive)
 
 
-class _ObservedHandler(ResponseHandler):
+class _ObservedHandler(LazyReadTimeoutHandler):
     """aiohttp's protocol, telling the observer when its socket is gone (however closed)."""
 
     # Set by the connector once the connection is made (None until then: not reported).
