@@ -13,7 +13,8 @@ is printed unless the application configures logging.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Final
 
 from lexigram.contracts.observability import MetricsRecorderProtocol
@@ -38,6 +39,33 @@ _STREAM_TTFB: Final = "http.stream.ttfb"
 # str(status) for the statuses of the standard (1xx-5xx), made once.
 _STATUS_TEXT: Final = {code: str(code) for code in range(100, 600)}
 
+# The tags of an attempt's two metrics, frozen and made once per method (and status): recording
+# allocates nothing. Bounded: a method outside the cache gets fresh tags, as before.
+_MAX_METHODS: Final = 32
+_METHOD_TAGS: dict[str, Mapping[str, str]] = {}
+_STATUS_TAGS: dict[str, dict[int | str, Mapping[str, str]]] = {}
+
+
+def _method_tags(method: str) -> Mapping[str, str]:
+    tags = _METHOD_TAGS.get(method)
+    if tags is None:
+        tags = MappingProxyType({"method": method})
+        if len(_METHOD_TAGS) < _MAX_METHODS:
+            _METHOD_TAGS[method] = tags
+    return tags
+
+
+def _status_tags(method: str, status: int | str, text: str) -> Mapping[str, str]:
+    by_status = _STATUS_TAGS.get(method)
+    if by_status is None:
+        by_status = {}
+        if len(_STATUS_TAGS) < _MAX_METHODS:
+            _STATUS_TAGS[method] = by_status
+    tags = by_status.get(status)
+    if tags is None:
+        tags = by_status[status] = MappingProxyType({"method": method, "status": text})
+    return tags
+
 _ERROR_RESPONSE: Final = "http.client.error_response"
 _CONNECTION_ERROR: Final = "http.client.connection_error"
 _TIMEOUT: Final = "http.client.timeout"
@@ -59,12 +87,17 @@ class _Observer:
 
     def answered(self, method: str, started: float, status: int) -> None:
         """Record an attempt that got a response with ``status``."""
-        text = _STATUS_TEXT.get(status)
-        if text is None:
-            text = str(status)
         recorder = self._recorder
-        recorder.histogram(_DURATION, self._clock() - started, {"method": method})
-        recorder.increment(_STATUS, 1.0, {"method": method, "status": text})
+        recorder.histogram(_DURATION, self._clock() - started, _method_tags(method))
+        by_status = _STATUS_TAGS.get(method)
+        tags = None if by_status is None else by_status.get(status)
+        if tags is None:
+            text = _STATUS_TEXT.get(status)
+            if text is None:  # outside the standard: not cached (the cache stays bounded)
+                tags = MappingProxyType({"method": method, "status": str(status)})
+            else:
+                tags = _status_tags(method, status, text)
+        recorder.increment(_STATUS, 1.0, tags)
 
     def failed(self, method: str, started: float, error: HTTPClientError) -> None:
         """Record an attempt that failed without a usable response."""
@@ -76,8 +109,8 @@ class _Observer:
             # E.g. a body over the size cap: the attempt failed without a usable status.
             status = "error"
         recorder = self._recorder
-        recorder.histogram(_DURATION, self._clock() - started, {"method": method})
-        recorder.increment(_STATUS, 1.0, {"method": method, "status": status})
+        recorder.histogram(_DURATION, self._clock() - started, _method_tags(method))
+        recorder.increment(_STATUS, 1.0, _status_tags(method, status, status))
 
     def elapsed(self, started: float) -> float:
         """Seconds since ``started`` on the client's clock."""
