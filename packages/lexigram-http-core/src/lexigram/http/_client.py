@@ -187,6 +187,7 @@ class HTTPClient:
         "_resilience",
         "_send",
         "_sleep",
+        "_stage",
         "_state",
         "_transport",
     )
@@ -227,6 +228,16 @@ class HTTPClient:
             )
         else:
             self._resilience = None
+        # A pipeline that can compose its stages once, here, is entered through them: its
+        # execute() frame is skipped on every call (its stages run exactly as execute would).
+        compose = getattr(self._resilience, "_compose_stage", None)
+        self._stage: (
+            Callable[
+                [RequestContext, Callable[[int], Awaitable[HttpResponse]], int],
+                Awaitable[HttpResponse],
+            ]
+            | None
+        ) = compose() if callable(compose) else None
         self._breaker = circuit_breaker
         self._observer = None if metrics is None else _Observer(metrics, clock)
         self._hook = observer
@@ -578,6 +589,9 @@ class HTTPClient:
         resilience = self._resilience
         if resilience is None:
             return call.first()
+        stage = self._stage
+        if stage is not None:
+            return stage(context, call, 1)
         return resilience.execute(context, call)
 
     def _context(

@@ -170,6 +170,13 @@ class RetryPolicy:
         """Run ``operation`` for ``request`` until it succeeds or the policy gives up."""
         return await self._run(_terminal, request, operation)
 
+    def _compose_stage(self) -> NextStage | None:
+        """The stage ``execute`` enters, for ``HTTPClient`` to call directly (one coroutine frame
+        fewer per call). ``None`` when a subclass redefines ``execute``."""
+        if type(self).execute is not RetryPolicy.execute:
+            return None
+        return self.bind(_terminal)
+
     def bind(self, next: NextStage) -> NextStage:
         """The retry as a pipeline stage: runs ``next`` once per attempt."""
         return functools.partial(self._run, next)
