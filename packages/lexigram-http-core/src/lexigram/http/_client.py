@@ -552,7 +552,19 @@ class HTTPClient:
                 # A single attempt: no call object needed.
                 response = await _exchange(self, self._send, context, self._hook)
             else:
-                response = await self._call(context, origin)
+                # _call's body, inlined: one method call fewer.
+                budget = context.timeout
+                assert budget is not None
+                call = _Call(
+                    self, context, origin, self._clock() + budget, budget, self._resilience
+                )
+                stage = self._stage
+                if stage is not None:
+                    response = await stage(context, call, 1)
+                elif self._resilience is None:
+                    response = await call.first()
+                else:
+                    response = await self._resilience.execute(context, call)
         except _RETURNED_ERRORS as exc:
             return Err(exc)
         except asyncio.CancelledError:
@@ -760,7 +772,7 @@ async def _exchange(
             raise
     else:
         # _Observer.send, inlined: one coroutine frame fewer per attempt.
-        started = observer.now()
+        started = observer._clock()
         try:
             response = await send(context)
         except HTTPClientError as exc:
