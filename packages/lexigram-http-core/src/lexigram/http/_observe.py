@@ -66,6 +66,7 @@ def _status_tags(method: str, status: int | str, text: str) -> Mapping[str, str]
         tags = by_status[status] = MappingProxyType({"method": method, "status": text})
     return tags
 
+
 _ERROR_RESPONSE: Final = "http.client.error_response"
 _CONNECTION_ERROR: Final = "http.client.connection_error"
 _TIMEOUT: Final = "http.client.timeout"
@@ -88,7 +89,8 @@ class _Observer:
     def answered(self, method: str, started: float, status: int) -> None:
         """Record an attempt that got a response with ``status``."""
         recorder = self._recorder
-        recorder.histogram(_DURATION, self._clock() - started, _method_tags(method))
+        method_tags = _METHOD_TAGS.get(method) or _method_tags(method)
+        recorder.histogram(_DURATION, self._clock() - started, method_tags)
         by_status = _STATUS_TAGS.get(method)
         tags = None if by_status is None else by_status.get(status)
         if tags is None:
