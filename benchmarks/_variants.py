@@ -23,7 +23,6 @@ from pyreqwest.client import ClientBuilder
 
 from lexigram.contracts.observability import NoopMetricsRecorder
 from lexigram.contracts.web import (
-    HttpResponse,
     HTTPRetryExhaustedError,
     InterceptorProtocol,
     RequestContext,
@@ -109,14 +108,12 @@ def pool_config(connections: int, *, retry: bool) -> HTTPClientConfig:
 
 
 class StampInterceptor(InterceptorProtocol):
-    """The trivial interceptor of the full stack: adds one header to every attempt."""
+    """The trivial interceptor of the full stack: adds one header to every attempt (its
+    ``intercept_response`` is the protocol's pass-through default)."""
 
     async def intercept_request(self, context: RequestContext) -> RequestContext:
         context.headers["X-Bench"] = "1"
         return context
-
-    async def intercept_response(self, response: HttpResponse) -> HttpResponse:
-        return response
 
 
 async def _no_sleep(delay: float) -> None:

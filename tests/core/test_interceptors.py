@@ -275,3 +275,40 @@ def test_no_interceptors_means_no_chain() -> None:
 def test_a_single_interceptor_must_be_in_a_list() -> None:
     with pytest.raises(TypeError, match="sequence of interceptors"):
         HTTPClient(transport=StubTransport(), interceptors=Recorder("a", []))  # type: ignore[arg-type]
+
+
+class _RequestOnly(InterceptorProtocol):
+    """Overrides only intercept_request: its response hook is the protocol's default."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    async def intercept_request(self, context: RequestContext) -> RequestContext:
+        self.log.append("request-only:req")
+        return context
+
+
+class _ResponseOnly(InterceptorProtocol):
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    async def intercept_response(self, response: HttpResponse) -> HttpResponse:
+        self.log.append(f"response-only:resp:{response.status}")
+        return response
+
+
+async def test_pass_through_defaults_are_skipped_and_the_order_kept() -> None:
+    log: list[str] = []
+    first, second = _RequestOnly(log), _ResponseOnly(log)
+    both = Recorder("both", log)
+    chain = InterceptorChain([first, both, second])
+    # Hooks left to InterceptorProtocol's default run nothing (no coroutine per attempt).
+    assert chain._requesting == (first, both)
+    assert chain._reversed == (second, both)
+    assert chain.interceptors == (first, both, second)
+    async with HTTPClient(transport=StubTransport(200), interceptors=chain) as client:
+        assert (await client.get(URL)).is_ok()
+    assert log == ["request-only:req", "both:req:1", "response-only:resp:200", "both:resp:200"]
+    # The defaults still pass their argument through when called directly.
+    context = RequestContext("GET", URL)
+    assert await second.intercept_request(context) is context

@@ -47,7 +47,7 @@ from lexigram.http._config import HTTPClientConfig
 from lexigram.http._decoders import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_LINE_BYTES, _check_limit
 from lexigram.http._interceptors import InterceptorChain, _failure
 from lexigram.http._observe import _log_error_response, _log_failure, _Observer
-from lexigram.http._request import _build, _copy
+from lexigram.http._request import _build, _build_bare, _copy
 from lexigram.http._retry import DefaultRetryPolicy
 from lexigram.http._shutdown import InFlight
 from lexigram.http._stream import (
@@ -100,8 +100,7 @@ def _build_from(
 ) -> tuple[RequestContext, str, float | None]:
     """The context and origin of a request with ``options``, and its ``timeout`` keyword."""
     if not options:
-        context, origin = _build(method, url, None, None, None, None, None, True, None, None)
-        return context, origin, None
+        return *_build_bare(method, url), None
     if not options.keys() <= _REQUEST_KEYS:
         raise _unexpected(method, options.keys() - _REQUEST_KEYS, _REQUEST_KEYS)
     context, origin = _build(
@@ -178,6 +177,7 @@ class HTTPClient:
         "_chain",
         "_clock",
         "_config",
+        "_copies",
         "_default_timeout",
         "_direct",
         "_hook",
@@ -239,6 +239,9 @@ class HTTPClient:
             | None
         ) = compose() if callable(compose) else None
         self._breaker = circuit_breaker
+        # Interceptors edit the context; with several attempts possible each one gets a
+        # fresh copy of the request as built. Without interceptors nothing else edits it.
+        self._copies = self._resilience is not None and self._chain is not None
         self._observer = None if metrics is None else _Observer(metrics, clock)
         self._hook = observer
         self._clock = clock
@@ -515,9 +518,7 @@ class HTTPClient:
         context.timeout = budget
         resilience = self._resilience
         attempts = _StreamAttempts(self._transport, options.idle_timeout, self._hook)
-        call = _StreamCall(
-            self, context, origin, self._clock() + budget, budget, resilience, attempts
-        )
+        call = _StreamCall(self, context, origin, self._clock() + budget, budget, attempts)
         try:
             if resilience is None:
                 head = await call(1)
@@ -555,9 +556,7 @@ class HTTPClient:
                 # _call's body, inlined: one method call fewer.
                 budget = context.timeout
                 assert budget is not None
-                call = _Call(
-                    self, context, origin, self._clock() + budget, budget, self._resilience
-                )
+                call = _Call(self, context, origin, self._clock() + budget, budget)
                 stage = self._stage
                 if stage is not None:
                     response = await stage(context, call, 1)
@@ -597,7 +596,7 @@ class HTTPClient:
         """The attempts of a prepared call, through the resilience machinery if any."""
         budget = context.timeout
         assert budget is not None
-        call = _Call(self, context, origin, self._clock() + budget, budget, self._resilience)
+        call = _Call(self, context, origin, self._clock() + budget, budget)
         resilience = self._resilience
         if resilience is None:
             return call.first()
@@ -650,16 +649,7 @@ class _Call:
     leaves no reference cycle behind.
     """
 
-    __slots__ = (
-        "_budget",
-        "_client",
-        "_context",
-        "_deadline",
-        "_hook",
-        "_origin",
-        "_pristine",
-        "_send",
-    )
+    __slots__ = ("_budget", "_client", "_context", "_deadline", "_origin")
 
     def __init__(
         self,
@@ -668,18 +658,12 @@ class _Call:
         origin: str,
         deadline: float,
         budget: float,
-        resilience: object,
     ) -> None:
         self._client = client
         self._context = context
         self._origin = origin
         self._deadline = deadline
         self._budget = budget
-        # Interceptors edit the context; with several attempts possible each one gets a
-        # fresh copy of the request as built. Without interceptors nothing else edits it.
-        self._pristine = resilience is not None and client._chain is not None
-        self._send: Callable[[RequestContext], Awaitable[HttpResponse]] = client._send
-        self._hook = client._hook
 
     def first(self) -> Awaitable[HttpResponse]:
         """The only attempt of a call without a retry policy: the deadline was just set and
@@ -703,7 +687,7 @@ class _Call:
                 method=context.method,
                 url=context.url,
             )
-        if self._pristine:
+        if client._copies:
             context = _copy(context)
         context.attempt = attempt
         context.timeout = remaining
@@ -714,7 +698,8 @@ class _Call:
         return breaker.call(self._origin, operation)
 
     def _attempt(self, context: RequestContext) -> Awaitable[HttpResponse]:
-        return _exchange(self._client, self._send, context, self._hook)
+        client = self._client
+        return _exchange(client, client._send, context, client._hook)
 
 
 async def _exchange(
@@ -731,7 +716,7 @@ async def _exchange(
     own = type(chain) is InterceptorChain
     if own:
         # InterceptorChain.intercept_request, inlined: one coroutine frame fewer per attempt.
-        for interceptor in chain._interceptors:  # type: ignore[union-attr]
+        for interceptor in chain._requesting:  # type: ignore[union-attr]
             try:
                 result = await interceptor.intercept_request(context)
             except HTTPInterceptorError:
@@ -945,15 +930,14 @@ class _StreamCall(_Call):
         origin: str,
         deadline: float,
         budget: float,
-        resilience: object,
         attempts: _StreamAttempts,
     ) -> None:
-        super().__init__(client, context, origin, deadline, budget, resilience)
+        super().__init__(client, context, origin, deadline, budget)
         self._attempts = attempts
-        self._send = attempts.open
-        self._hook = None  # observed by ``attempts``, until the stream ends
 
     async def _attempt(self, context: RequestContext) -> HttpResponse:
-        response = await super()._attempt(context)
-        self._attempts.tag(response)
+        attempts = self._attempts
+        # No hook: the attempt is observed by ``attempts``, until the stream ends.
+        response = await _exchange(self._client, attempts.open, context, None)
+        attempts.tag(response)
         return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Final
 
 from lexigram.contracts.web import (
     HTTPInterceptorError,
@@ -12,6 +13,10 @@ from lexigram.contracts.web import (
 )
 
 __all__ = ["InterceptorChain"]
+
+# The pass-through defaults of InterceptorProtocol, which a subclass may leave as they are.
+_PASS_REQUEST: Final = InterceptorProtocol.intercept_request
+_PASS_RESPONSE: Final = InterceptorProtocol.intercept_response
 
 
 class InterceptorChain:
@@ -23,9 +28,10 @@ class InterceptorChain:
     :class:`HTTPInterceptorError` naming its class and the phase, chained from the cause.
     """
 
-    __slots__ = ("_interceptors", "_reversed")
+    __slots__ = ("_interceptors", "_requesting", "_reversed")
 
     _interceptors: tuple[InterceptorProtocol, ...]
+    _requesting: tuple[InterceptorProtocol, ...]
     _reversed: tuple[InterceptorProtocol, ...]
 
     def __init__(self, interceptors: Iterable[InterceptorProtocol] = ()) -> None:
@@ -33,9 +39,19 @@ class InterceptorChain:
 
     def _set(self, interceptors: tuple[InterceptorProtocol, ...]) -> None:
         # Tuples, replaced on add(): a call in flight keeps iterating the snapshot it started
-        # with, and the reverse order is computed once instead of per response.
+        # with, and the reverse order is computed once instead of per response. A hook left
+        # to InterceptorProtocol's pass-through default is skipped (no coroutine to run).
         self._interceptors = interceptors
-        self._reversed = interceptors[::-1]
+        self._requesting = tuple(
+            interceptor
+            for interceptor in interceptors
+            if type(interceptor).intercept_request is not _PASS_REQUEST
+        )
+        self._reversed = tuple(
+            interceptor
+            for interceptor in interceptors[::-1]
+            if type(interceptor).intercept_response is not _PASS_RESPONSE
+        )
 
     @property
     def interceptors(self) -> tuple[InterceptorProtocol, ...]:
@@ -48,7 +64,7 @@ class InterceptorChain:
 
     async def intercept_request(self, context: RequestContext) -> RequestContext:
         """Run every interceptor's ``intercept_request``, in order."""
-        for interceptor in self._interceptors:
+        for interceptor in self._requesting:
             try:
                 result = await interceptor.intercept_request(context)
             except HTTPInterceptorError:

@@ -249,7 +249,7 @@ def _build(
     if idempotency_key is not None:
         request_headers["Idempotency-Key"] = idempotency_key
     return (
-        RequestContext(
+        _make_context(
             method,
             url,
             request_headers,
@@ -265,17 +265,77 @@ def _build(
     )
 
 
+_new_context: Final = object.__new__
+
+
+def _build_bare(method: str, url: str) -> tuple[RequestContext, str]:
+    """``_build(method, url)`` with no other argument: the call most requests make."""
+    if method not in _KNOWN_METHODS:
+        method = _check_method(method)
+    if type(url) is str:
+        try:
+            origin = _origin(url)
+        except ValueError:
+            origin = _check_url(method, url)  # raises InvalidURLError, saying why
+    else:
+        origin = _check_url(method, url)  # raises TypeError
+    headers = _new_headers(Headers)
+    headers._store = {}
+    headers._readonly = False
+    return _make_context(method, url, headers, [], None, None, 1, {}, True, None), origin
+
+
+def _make_context(
+    method: str,
+    url: str,
+    headers: Headers,
+    params: list[tuple[str, str]],
+    body: bytes | RequestBody | None,
+    timeout: float | None,
+    attempt: int,
+    extensions: dict[str, Any],
+    allow_redirects: bool,
+    idempotency_key: str | None,
+) -> RequestContext:
+    """``RequestContext(...)`` for arguments already checked (``method`` upper-case): plain
+    slot stores, without the dataclass ``__init__`` and ``__post_init__`` calls (a context is
+    built per call, and copied per attempt when interceptors and retries meet)."""
+    context: RequestContext = _new_context(RequestContext)
+    context.method = method
+    context.url = url
+    context.headers = headers
+    context.params = params
+    context.body = body
+    context.timeout = timeout
+    context.attempt = attempt
+    context.extensions = extensions
+    context.allow_redirects = allow_redirects
+    context.idempotency_key = idempotency_key
+    return context
+
+
 def _copy(context: RequestContext) -> RequestContext:
-    """A fresh copy for one attempt: interceptors' edits must not pile up across attempts."""
-    return RequestContext(
-        context.method,
-        context.url,
-        _headers(context.headers),
-        list(context.params),
-        context.body,
-        context.timeout,
-        context.attempt,
-        dict(context.extensions),
-        context.allow_redirects,
-        context.idempotency_key,
-    )
+    """A fresh copy for one attempt: interceptors' edits must not pile up across attempts.
+
+    Built as ``_make_context`` builds (plain slot stores), inlined: it runs once per attempt
+    when interceptors and retries meet."""
+    source = context.headers
+    if type(source) is Headers:
+        # _headers() for a Headers, inlined (its store was validated when it was filled).
+        headers = _new_headers(Headers)
+        headers._store = source._store.copy()
+        headers._readonly = False
+    else:
+        headers = _headers(source)
+    copy: RequestContext = _new_context(RequestContext)
+    copy.method = context.method.upper()
+    copy.url = context.url
+    copy.headers = headers
+    copy.params = list(context.params)
+    copy.body = context.body
+    copy.timeout = context.timeout
+    copy.attempt = context.attempt
+    copy.extensions = dict(context.extensions)
+    copy.allow_redirects = context.allow_redirects
+    copy.idempotency_key = context.idempotency_key
+    return copy

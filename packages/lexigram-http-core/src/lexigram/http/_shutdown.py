@@ -19,6 +19,8 @@ import asyncio
 import weakref
 from typing import TYPE_CHECKING, Any, Final
 
+from lexigram.http._deadline import running_loop, task_of
+
 if TYPE_CHECKING:
     from lexigram.http._stream import StreamResponse
 
@@ -29,7 +31,6 @@ __all__ = ["InFlight"]
 # the bound only matters for code that swallows a cancellation.
 _UNWIND_WAIT: Final = 1.0
 
-_current_task: Final = asyncio.current_task
 
 
 class InFlight:
@@ -45,7 +46,7 @@ class InFlight:
 
     def enter(self) -> asyncio.Task[Any] | None:
         """Record that the current task starts a call; returns it for :meth:`leave`."""
-        task = _current_task()
+        task = task_of(running_loop())
         if task is not None:
             tasks = self._tasks
             tasks[task] = tasks.get(task, 0) + 1
@@ -86,7 +87,7 @@ class InFlight:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
-        current = None if loop is None else _current_task()
+        current = None if loop is None else task_of(loop)
         for stream in list(self._streams):
             stream._client_closed()
         for task in self._tasks:

@@ -347,20 +347,7 @@ class CircuitBreaker:
         except BaseException as exc:
             self._on_error(key, circuit, generation, started, exc)
             raise
-        status = response.status
-        failed = status >= 500 or (status == 429 and self._count_429)
-        if (
-            not failed
-            and circuit.state is _CLOSED
-            and circuit.generation == generation
-            and self._slow_threshold is None
-        ):
-            now = self._clock()
-            if now >= circuit.bucket_end:
-                circuit.rotate(now, self._inverse_width)
-            circuit.calls += 1
-        else:
-            self._record(key, circuit, generation, started, failed)
+        self._on_response(key, circuit, generation, started, response.status)
         return response
 
     def bind(self, next: NextStage) -> NextStage:
@@ -429,6 +416,25 @@ class CircuitBreaker:
         by_age = sorted(circuits, key=lambda name: circuits[name].seen)
         for name in by_age[: max(1, self._max_keys // 8)]:
             circuits.pop(name).generation += 1  # calls in flight must not write to it
+
+    def _on_response(
+        self, key: str, circuit: _Circuit, generation: int, started: float, status: int
+    ) -> None:
+        """Record an admitted call answered with ``status``."""
+        failed = status >= 500 or (status == 429 and self._count_429)
+        if (
+            not failed
+            and circuit.state is _CLOSED
+            and circuit.generation == generation
+            and self._slow_threshold is None
+        ):
+            # The happy path: one clock read and one increment.
+            now = self._clock()
+            if now >= circuit.bucket_end:
+                circuit.rotate(now, self._inverse_width)
+            circuit.calls += 1
+        else:
+            self._record(key, circuit, generation, started, failed)
 
     def _on_error(
         self, key: str, circuit: _Circuit, generation: int, started: float, exc: BaseException
@@ -586,21 +592,7 @@ class _BreakerStage:
             raise
         finally:
             _ACTIVE.reset(token)
-        status = response.status
-        failed = status >= 500 or (status == 429 and breaker._count_429)
-        if (
-            not failed
-            and circuit.state is _CLOSED
-            and circuit.generation == generation
-            and breaker._slow_threshold is None
-        ):
-            # The happy path, inlined: one clock read and one increment.
-            now = self._clock()
-            if now >= circuit.bucket_end:
-                circuit.rotate(now, breaker._inverse_width)
-            circuit.calls += 1
-        else:
-            breaker._record(key, circuit, generation, started, failed)
+        breaker._on_response(key, circuit, generation, started, response.status)
         return response
 
 

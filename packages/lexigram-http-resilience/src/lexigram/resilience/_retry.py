@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC
 from types import MappingProxyType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from lexigram.contracts.observability import HTTPObserverProtocol, MetricsRecorderProtocol
 from lexigram.contracts.resilience import AttemptOperation
@@ -26,6 +26,7 @@ from lexigram.contracts.web import (
     TimeoutPhase,
 )
 from lexigram.resilience._budget import RetryBudget
+from lexigram.resilience._circuit import _ACTIVE, _CLOSED
 from lexigram.resilience._config import JitterKind, RetryConfig
 from lexigram.resilience._strategy import (
     _URL_ORIGINS,
@@ -35,6 +36,9 @@ from lexigram.resilience._strategy import (
     _origin_of,
     _terminal,
 )
+
+if TYPE_CHECKING:
+    from lexigram.resilience._circuit import CircuitBreaker
 
 __all__ = ["RetryPolicy", "parse_retry_after"]
 
@@ -168,7 +172,7 @@ class RetryPolicy:
 
     async def execute(self, request: RequestContext, operation: AttemptOperation) -> HttpResponse:
         """Run ``operation`` for ``request`` until it succeeds or the policy gives up."""
-        return await self._run(_terminal, request, operation)
+        return await self._run(_terminal, None, request, operation)
 
     def _compose_stage(self) -> NextStage | None:
         """The stage ``execute`` enters, for ``HTTPClient`` to call directly (one coroutine frame
@@ -179,7 +183,13 @@ class RetryPolicy:
 
     def bind(self, next: NextStage) -> NextStage:
         """The retry as a pipeline stage: runs ``next`` once per attempt."""
-        return functools.partial(self._run, next)
+        return functools.partial(self._run, next, None)
+
+    def _bind_guarded(self, breaker: CircuitBreaker, next: NextStage) -> NextStage:
+        """The retry and, inside it, ``breaker`` as one stage: what
+        ``self.bind(breaker.bind(next))`` runs, without the breaker's coroutine frame per
+        attempt (``ResiliencePipeline`` composes them so when they are adjacent)."""
+        return functools.partial(self._run, next, breaker)
 
     def is_retryable_request(self, request: RequestContext) -> bool:
         """Whether the request may be sent twice: a retried method or an idempotency key."""
@@ -192,6 +202,7 @@ class RetryPolicy:
     async def _run(
         self,
         next: NextStage,
+        guard: CircuitBreaker | None,
         request: RequestContext,
         operation: AttemptOperation,
         attempt: int = 1,
@@ -199,8 +210,9 @@ class RetryPolicy:
         budget = self._budget
         now = self._clock()
         key = ""
-        if budget is not None:
+        if budget is not None or guard is not None:
             key = _URL_ORIGINS.get(request.url) or _origin_of(request)
+        if budget is not None:
             # RetryBudget.record_request, inlined: this runs on every call.
             window = budget._windows.get(key)
             if window is None or now >= window.bucket_end:
@@ -208,11 +220,12 @@ class RetryPolicy:
             else:
                 window.requests += 1
         metrics = self._metrics
-        if self._max_attempts == 1 or not (
+        retryable = self._max_attempts > 1 and (
             request.method in self._methods
             or request.idempotency_key is not None
             or "Idempotency-Key" in request.headers
-        ):
+        )
+        if not retryable and guard is None:
             if metrics is None:
                 return await next(request, operation, 1)
             try:
@@ -228,10 +241,44 @@ class RetryPolicy:
         attempt = 1
         while True:
             try:
-                response = await next(request, operation, attempt)
+                if guard is None:
+                    response = await next(request, operation, attempt)
+                else:
+                    # The breaker's stage (_BreakerStage.run), inlined around this attempt.
+                    circuit = guard._circuits.get(key)
+                    if circuit is None or circuit.state is not _CLOSED or guard._isolated:
+                        circuit = guard._admit(key, request)
+                    if circuit is None:
+                        response = await next(request, operation, attempt)
+                    else:
+                        generation = circuit.generation
+                        started = guard._clock() if guard._slow_threshold is not None else 0.0
+                        token = _ACTIVE.set(guard)
+                        try:
+                            response = await next(request, operation, attempt)
+                        except BaseException as exc:
+                            guard._on_error(key, circuit, generation, started, exc)
+                            raise
+                        finally:
+                            _ACTIVE.reset(token)
+                        if (
+                            response.status < 429
+                            and circuit.state is _CLOSED
+                            and circuit.generation == generation
+                            and guard._slow_threshold is None
+                        ):
+                            # CircuitBreaker._on_response's happy path, inlined.
+                            now = guard._clock()
+                            if now >= circuit.bucket_end:
+                                circuit.rotate(now, guard._inverse_width)
+                            circuit.calls += 1
+                        else:
+                            guard._on_response(key, circuit, generation, started, response.status)
             except Exception as exc:
-                if not isinstance(exc, self._retry_on) or (
-                    isinstance(exc, HTTPTimeoutError) and exc.phase is _DEADLINE
+                if (
+                    not retryable
+                    or not isinstance(exc, self._retry_on)
+                    or (isinstance(exc, HTTPTimeoutError) and exc.phase is _DEADLINE)
                 ):
                     if metrics is not None:
                         metrics.increment(_ATTEMPT_METRIC, tags=_ERROR)
@@ -253,6 +300,10 @@ class RetryPolicy:
                 reason = "timeout" if isinstance(exc, HTTPTimeoutError) else "connection_error"
             else:
                 status = response.status
+                if not retryable:
+                    if metrics is not None:
+                        metrics.increment(_ATTEMPT_METRIC, tags=_OK)
+                    return response
                 if status in self._statuses:
                     if self._honor_should_retry and _should_retry(response) is False:
                         if metrics is not None:

@@ -60,19 +60,21 @@ class HttpResponse:
     default ``Content-Type``, so the response looks exactly like one read from the network.
     """
 
-    __slots__ = (
-        "_body",
-        "_elapsed",
-        "_header_source",
-        "_headers",
-        "_json",
-        "_method",
-        "_status",
-        "_text",
-        "_url",
-    )
+    # ``status`` is a slot read directly (no property call): it is read several times per
+    # attempt on the request path. ``__setattr__`` keeps it read-only like the rest.
+    __slots__ = {  # noqa: RUF023 - the order of the slots is the order of the fields
+        "status": "The status code.",
+        "_url": None,
+        "_method": None,
+        "_headers": None,
+        "_header_source": None,
+        "_body": None,
+        "_elapsed": None,
+        "_json": None,
+        "_text": None,
+    }
 
-    _status: int
+    status: int
     _url: str
     _method: str
     _headers: Headers | None
@@ -145,7 +147,7 @@ class HttpResponse:
             # Plain attribute stores on a draft of the same layout, then the class switch:
             # less than half the cost of ten slot-setter calls.
             draft = _new_draft(_ResponseDraft)
-            draft._status = status
+            draft.status = status
             draft._url = url
             draft._method = method
             draft._headers = None
@@ -178,7 +180,7 @@ class HttpResponse:
         return (
             _rebuild_response,
             (
-                self._status,
+                self.status,
                 self._url,
                 self._method,
                 list(self.headers.items()),
@@ -191,18 +193,13 @@ class HttpResponse:
         """A copy with the URL redacted and sensitive header values replaced (what errors
         pickle); the body is kept."""
         return HttpResponse(
-            self._status,
+            self.status,
             redact_url(self._url),
             self._method,
             list(_DEFAULT_REDACTOR.redact_headers(self.headers.items()).items()),
             self._body,
             elapsed=self._elapsed,
         )
-
-    @property
-    def status(self) -> int:
-        """The status code."""
-        return self._status
 
     @property
     def url(self) -> str:
@@ -239,18 +236,18 @@ class HttpResponse:
     @property
     def ok(self) -> bool:
         """``status < 400``."""
-        return self._status < 400
+        return self.status < 400
 
     @property
     def is_success(self) -> bool:
         """``200 <= status < 300``."""
-        return 200 <= self._status < 300
+        return 200 <= self.status < 300
 
     @property
     def reason(self) -> str:
         """The standard reason phrase of the status (``""`` for unknown codes)."""
         try:
-            return HTTPStatus(self._status).phrase
+            return HTTPStatus(self.status).phrase
         except ValueError:
             return ""
 
@@ -302,12 +299,12 @@ class HttpResponse:
 
     def raise_for_status(self) -> Self:
         """Raise :class:`HTTPStatusError` if ``status >= 400``; return ``self`` otherwise."""
-        if self._status >= 400:
+        if self.status >= 400:
             raise HTTPStatusError(response=self)
         return self
 
     def __repr__(self) -> str:
-        parts = [str(self._status), self._method, redact_url(self._url)]
+        parts = [str(self.status), self._method, redact_url(self._url)]
         return f"<HttpResponse {' '.join(part for part in parts if part)}>"
 
 
@@ -318,7 +315,7 @@ def _slot_setter(name: str) -> Callable[[HttpResponse, Any], None]:
 
 # The slots' own setters. ``__setattr__`` refuses every assignment, and calling these is
 # several times cheaper than ``object.__setattr__`` (a response is built per attempt).
-_set_status: Final = _slot_setter("_status")
+_set_status: Final = _slot_setter("status")
 _set_url: Final = _slot_setter("_url")
 _set_method: Final = _slot_setter("_method")
 _set_headers: Final = _slot_setter("_headers")
@@ -332,9 +329,9 @@ _set_text: Final = _slot_setter("_text")
 class _ResponseDraft:
     """The slots of :class:`HttpResponse` without its immutability, for ``_from_transport``."""
 
-    __slots__ = HttpResponse.__slots__
+    __slots__ = tuple(HttpResponse.__slots__)
 
-    _status: int
+    status: int
     _url: str
     _method: str
     _headers: Headers | None
