@@ -92,13 +92,15 @@ class _Observer:
         method_tags = _METHOD_TAGS.get(method) or _method_tags(method)
         recorder.histogram(_DURATION, self._clock() - started, method_tags)
         by_status = _STATUS_TAGS.get(method)
-        tags = None if by_status is None else by_status.get(status)
-        if tags is None:
-            text = _STATUS_TEXT.get(status)
-            if text is None:  # outside the standard: not cached (the cache stays bounded)
-                tags = MappingProxyType({"method": method, "status": str(status)})
-            else:
-                tags = _status_tags(method, status, text)
+        if by_status is not None and (tags := by_status.get(status)) is not None:
+            recorder.increment(_STATUS, 1.0, tags)
+            return
+        # The first response of this method and status (or one outside the standard).
+        text = _STATUS_TEXT.get(status)
+        if text is None:  # not cached: the cache stays bounded
+            tags = MappingProxyType({"method": method, "status": str(status)})
+        else:
+            tags = _status_tags(method, status, text)
         recorder.increment(_STATUS, 1.0, tags)
 
     def failed(self, method: str, started: float, error: HTTPClientError) -> None:

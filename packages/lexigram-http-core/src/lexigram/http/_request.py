@@ -79,6 +79,7 @@ def _headers(headers: HeadersInput | None) -> Headers:
     result = _new_headers(Headers)
     result._store = store
     result._readonly = False
+    result._lines = None  # left unset, every __setitem__ would catch an AttributeError
     return result
 
 
@@ -282,6 +283,7 @@ def _build_bare(method: str, url: str) -> tuple[RequestContext, str]:
     headers = _new_headers(Headers)
     headers._store = {}
     headers._readonly = False
+    headers._lines = None  # left unset, every __setitem__ would catch an AttributeError
     return _make_context(method, url, headers, [], None, None, 1, {}, True, None), origin
 
 
@@ -325,6 +327,7 @@ def _copy(context: RequestContext) -> RequestContext:
         headers = _new_headers(Headers)
         headers._store = source._store.copy()
         headers._readonly = False
+        headers._lines = None  # left unset, every __setitem__ would catch an AttributeError
     else:
         headers = _headers(source)
     copy: RequestContext = _new_context(RequestContext)
