@@ -538,13 +538,18 @@ class HTTPClient:
     async def _result(
         self, method: str, url: str, options: RequestOptions
     ) -> Result[HttpResponse, HTTPClientError]:
-        # _perform's body, inlined: one coroutine frame fewer on every call.
-        context, origin = self._context(method, url, options)
+        # _perform's body, inlined: one coroutine frame fewer on every call; and _context's.
+        if self._state is not ClientState.OPENED:
+            if self._state is ClientState.CLOSED:
+                raise ClientClosedError(method=method, url=url)
+            self._state = ClientState.OPENED
+        context, origin, timeout = _build_from(method, url, options)
+        context.timeout = self._default_timeout if timeout is None else _positive_timeout(timeout)
         inflight = self._inflight
-        # InFlight.enter, inlined (one method call per request fewer).
+        tasks = inflight._tasks
+        # InFlight.enter and leave, inlined (two method calls per request fewer).
         task = task_of(running_loop())
         if task is not None:
-            tasks = inflight._tasks
             tasks[task] = tasks.get(task, 0) + 1
         try:
             if self._direct:
@@ -579,7 +584,12 @@ class HTTPClient:
                 raise ClientClosedError(method=context.method, url=context.url) from None
             raise
         finally:
-            inflight.leave(task)
+            if task is not None:
+                count = tasks.pop(task, 0)
+                if count > 1:
+                    tasks[task] = count - 1
+                elif inflight._cancelled:
+                    inflight._cancelled.discard(task)
         if response.status >= 400:
             return Err(HTTPStatusError(response=response))
         # Ok(response) without the Python-level __init__ call (one per request).
@@ -704,6 +714,8 @@ class _Call:
         context.timeout = remaining
         breaker = client._breaker
         if breaker is None:
+            if type(self) is _Call:  # _attempt, inlined (a stream call tags its attempts)
+                return _exchange(client, client._send, context, client._hook)
             return self._attempt(context)
         operation: Callable[[], Awaitable[HttpResponse]] = functools.partial(self._attempt, context)
         return breaker.call(self._origin, operation)

@@ -32,7 +32,6 @@ __all__ = ["InFlight"]
 _UNWIND_WAIT: Final = 1.0
 
 
-
 class InFlight:
     """The tasks running calls of one client, and its open streams."""
 
@@ -45,7 +44,10 @@ class InFlight:
         self._streams: weakref.WeakSet[StreamResponse] = weakref.WeakSet()
 
     def enter(self) -> asyncio.Task[Any] | None:
-        """Record that the current task starts a call; returns it for :meth:`leave`."""
+        """Record that the current task starts a call; returns it for :meth:`leave`.
+
+        ``HTTPClient._result`` (every verb) inlines this and :meth:`leave`: keep them alike.
+        """
         task = task_of(running_loop())
         if task is not None:
             tasks = self._tasks
