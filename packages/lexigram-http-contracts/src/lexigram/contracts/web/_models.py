@@ -7,7 +7,7 @@ import json as _jsonlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, Final, NoReturn, Self
+from typing import TYPE_CHECKING, Any, Final, NoReturn, Self
 from urllib.parse import urlsplit
 
 from lexigram.contracts.web._body import RequestBody
@@ -74,7 +74,13 @@ class HttpResponse:
         "_text": None,
     }
 
-    status: int
+    if TYPE_CHECKING:
+        # Read-only for type checkers too (at run time ``__setattr__`` refuses it).
+        @property
+        def status(self) -> int:
+            """The status code."""
+            ...
+
     _url: str
     _method: str
     _headers: Headers | None
