@@ -123,9 +123,8 @@ async def _ndjson_child(url: str, key: str, streams: int) -> None:
     print(f"objects={objects}")
 
 
-def _count(valgrind: str, url: str, key: str, requests: int, concurrency: int) -> tuple[int, int]:
-    """Instructions of one child process run under callgrind, and the objects of one NDJSON
-    read (0 for the request variants)."""
+def run_under_callgrind(valgrind: str, script: str, child: list[str], what: str) -> tuple[int, str]:
+    """Instructions callgrind counts for ``python script --child *child``, and its stdout."""
     with tempfile.TemporaryDirectory(prefix="lexigram-icount-") as tmp:
         out = Path(tmp) / "callgrind.out"
         command = [
@@ -133,21 +132,27 @@ def _count(valgrind: str, url: str, key: str, requests: int, concurrency: int) -
             "--tool=callgrind",
             f"--callgrind-out-file={out}",
             sys.executable,
-            __file__,
+            script,
             "--child",
-            url,
-            key,
-            str(requests),
-            str(concurrency),
+            *child,
         ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            raise RuntimeError(f"{key} under callgrind failed:\n{done.stderr[-2000:]}")
+            raise RuntimeError(f"{what} under callgrind failed:\n{done.stderr[-2000:]}")
         found = _TOTALS.search(out.read_text())
         if found is None:
-            raise RuntimeError(f"no instruction total in the callgrind output of {key}")
-        objects = re.search(r"^objects=(\d+)$", done.stdout, re.MULTILINE)
-        return int(found.group(1)), int(objects.group(1)) if objects else 0
+            raise RuntimeError(f"no instruction total in the callgrind output of {what}")
+        return int(found.group(1)), done.stdout
+
+
+def _count(valgrind: str, url: str, key: str, requests: int, concurrency: int) -> tuple[int, int]:
+    """Instructions of one child process run under callgrind, and the objects of one NDJSON
+    read (0 for the request variants)."""
+    total, stdout = run_under_callgrind(
+        valgrind, __file__, [url, key, str(requests), str(concurrency)], key
+    )
+    objects = re.search(r"^objects=(\d+)$", stdout, re.MULTILINE)
+    return total, int(objects.group(1)) if objects else 0
 
 
 def main() -> None:

@@ -25,9 +25,7 @@ import argparse
 import asyncio
 import gc
 import re
-import subprocess
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Final
@@ -38,7 +36,7 @@ if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
 from benchmarks._variants import StampInterceptor, pool_config  # noqa: E402
-from benchmarks.bench_icount import ensure_valgrind  # noqa: E402
+from benchmarks.bench_icount import ensure_valgrind, run_under_callgrind  # noqa: E402
 from lexigram.contracts.observability import NoopMetricsRecorder  # noqa: E402
 from lexigram.contracts.web import (  # noqa: E402
     Headers,
@@ -107,25 +105,7 @@ async def _child(config: str, calls: int) -> None:
 
 
 def _count(valgrind: str, config: str, calls: int) -> int:
-    with tempfile.TemporaryDirectory(prefix="lexigram-layers-") as tmp:
-        out = Path(tmp) / "callgrind.out"
-        command = [
-            valgrind,
-            "--tool=callgrind",
-            f"--callgrind-out-file={out}",
-            sys.executable,
-            __file__,
-            "--child",
-            config,
-            str(calls),
-        ]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"{config} under callgrind failed:\n{done.stderr[-2000:]}")
-        found = _TOTALS.search(out.read_text())
-        if found is None:
-            raise RuntimeError(f"no instruction total in the callgrind output of {config}")
-        return int(found.group(1))
+    return run_under_callgrind(valgrind, __file__, [config, str(calls)], config)[0]
 
 
 def main() -> None:
