@@ -62,12 +62,14 @@ class Variant:
     """One client doing one kind of work.
 
     ``run(n)`` performs ``n`` operations and returns the units done (requests, bytes, lines or
-    events); ``close()`` releases the client.
+    events); ``close()`` releases the client. ``once``, when set, is one operation (the
+    request variants): ``bench_icount`` drives it itself.
     """
 
     name: str
     run: Callable[[int], Awaitable[int]]
     close: Close
+    once: Callable[[], Awaitable[object]] | None = None
 
 
 def has_stream() -> bool:
@@ -167,7 +169,7 @@ async def request_variants(
     variants: list[Variant] = []
 
     def add(name: str, once: Callable[[], Awaitable[object]], close: Close) -> None:
-        variants.append(Variant(name, lambda n: _drive(once, n, concurrency), close))
+        variants.append(Variant(name, lambda n: _drive(once, n, concurrency), close, once))
 
     session = _aiohttp_session(concurrency)
 

@@ -5,13 +5,14 @@
 ``valgrind --tool=callgrind``, which counts the instructions the client process executes
 (interpreter, aiohttp, C extensions, kernel entry points excluded). Each variant runs twice,
 with 0 and with N measured requests after the same warm-up, and the difference divided by N is
-its cost per request, start-up and teardown cancelled out. Repeat runs agree to within about
-1 % at concurrency 1 and 2-3 % at concurrency 64 (how many responses one event-loop pass
-handles varies with timing, and so does the per-request share of the loop's own work).
+its cost per request, start-up and teardown cancelled out.
 
-A full collection runs after the warm-up, so that a collection of the older generations
-triggered by the warm-up's garbage does not fall inside one variant's measured part (it alone
-adds about 40k instructions per request).
+The requests of a child are one steady stream (``_stream``): ``concurrency`` workers start
+once, the warm-up's 200 calls and the N measured ones follow without a pause, and a full
+collection runs during the warm-up; so the figure is the steady state's, the workers' ramp-up
+and final drain cancelling out. The children import from cached bytecode and share one hash
+seed (``_callgrind``; ``--hash-seed`` picks another). Repeat runs agree to within about
+0.3 % at both concurrencies; different seeds to within about 0.5 %.
 
 The NDJSON group reads a ~1 MB NDJSON body (about 12k objects) once after a warm-up read and
 reports instructions per object: ``ndjson()`` with msgspec (the ``speedups`` extra), ``ndjson()``
@@ -19,9 +20,9 @@ with the standard library only (``use_fast_json(False)``), httpx ``aiter_lines()
 ``json.loads``. The targets of issue 20 are checked at the end: met or missed.
 
 Run: ``uv run python benchmarks/bench_icount.py [--requests 500] [--concurrency 64 1]
-[--variants ...] [--ndjson/--no-ndjson]`` (about 1 minute per variant and concurrency, more
-for httpx and niquests; two processes at a time). valgrind is installed with apt-get when
-missing, as nginx is.
+[--variants ...] [--ndjson/--no-ndjson] [--hash-seed 0]`` (about 1 minute per variant and
+concurrency, more for httpx and niquests; two processes at a time). valgrind is installed
+with apt-get when missing, as nginx is.
 """
 
 from __future__ import annotations
@@ -29,13 +30,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import os
 import re
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Final
@@ -45,6 +43,7 @@ _ROOT: Final = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
+from benchmarks._callgrind import ensure_valgrind, run_under_callgrind  # noqa: E402
 from benchmarks._nginx import NDJSON_SMALL_PATH, SMALL_PATH, Upstream  # noqa: E402
 from benchmarks._variants import ndjson_variants, request_variants  # noqa: E402
 from lexigram.http import use_fast_json  # noqa: E402
@@ -72,37 +71,45 @@ TARGETS: Final = {"full": 1.10, "bare": 1.05}
 NDJSON_TARGET: Final = 2.0
 """Issue 20: ``ndjson()`` with the extra at least this many times cheaper than httpx."""
 _WARMUP: Final = 200
-_TOTALS: Final = re.compile(r"^(?:summary|totals):\s+(\d+)", re.MULTILINE)
-
-
-def ensure_valgrind() -> str:
-    """The valgrind executable; installed from Debian (apt-get) when it is missing."""
-    found = shutil.which("valgrind")
-    if found:
-        return found
-    print("valgrind not found: installing it with apt-get ...", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "valgrind"], check=True, env=env)
-    found = shutil.which("valgrind")
-    if not found:
-        raise RuntimeError("apt-get install valgrind succeeded but no valgrind was found")
-    return found
+_COLLECT_AT: Final = 150
+"""The call of the warm-up at whose start a full collection runs (see ``_stream``)."""
 
 
 async def _child(url: str, key: str, requests: int, concurrency: int) -> None:
-    """Run ``requests`` requests of one variant after the warm-up (inside callgrind)."""
+    """Run one variant's stream of calls (inside callgrind): see :func:`_stream`."""
     base, _, path = url.rpartition("/")
     variants = await request_variants(url, base, "/" + path, concurrency, {key})
     chosen = [variant for variant in variants if variant.name == VARIANTS[key]]
-    if len(chosen) != 1:
+    if len(chosen) != 1 or chosen[0].once is None:
         raise SystemExit(f"no variant {key!r} among {[v.name for v in variants]}")
-    await chosen[0].run(_WARMUP)
-    gc.collect()
-    if requests:
-        await chosen[0].run(requests)
+    await _stream(chosen[0].once, _WARMUP + requests, concurrency)
     for variant in variants:
         await variant.close()
+
+
+async def _stream(once: Callable[[], Awaitable[object]], calls: int, concurrency: int) -> None:
+    """``calls`` calls of ``once``, ``concurrency`` in flight, as one stream: the warm-up and
+    the measured calls follow each other without a pause, and a full collection runs as call
+    ``_COLLECT_AT`` starts.
+
+    The two children of a variant (0 and N measured calls) run the same first ``_WARMUP``
+    calls, so their difference is N calls of the steady state: the ramp-up of the workers
+    (concurrency coroutines starting at once, and the young-generation collections their
+    allocations trigger) and the final drain fall on both sides and cancel out. The full
+    collection moves the warm-up's garbage out of the young generations, so that a
+    collection of the older ones does not fall inside one variant's measured part (it alone
+    adds about 40k instructions per request)."""
+    started = 0
+
+    async def worker() -> None:
+        nonlocal started
+        while started < calls:
+            started += 1
+            if started == _COLLECT_AT:
+                gc.collect()
+            await once()
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
 async def _ndjson_child(url: str, key: str, streams: int) -> None:
@@ -123,33 +130,13 @@ async def _ndjson_child(url: str, key: str, streams: int) -> None:
     print(f"objects={objects}")
 
 
-def run_under_callgrind(valgrind: str, script: str, child: list[str], what: str) -> tuple[int, str]:
-    """Instructions callgrind counts for ``python script --child *child``, and its stdout."""
-    with tempfile.TemporaryDirectory(prefix="lexigram-icount-") as tmp:
-        out = Path(tmp) / "callgrind.out"
-        command = [
-            valgrind,
-            "--tool=callgrind",
-            f"--callgrind-out-file={out}",
-            sys.executable,
-            script,
-            "--child",
-            *child,
-        ]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"{what} under callgrind failed:\n{done.stderr[-2000:]}")
-        found = _TOTALS.search(out.read_text())
-        if found is None:
-            raise RuntimeError(f"no instruction total in the callgrind output of {what}")
-        return int(found.group(1)), done.stdout
-
-
-def _count(valgrind: str, url: str, key: str, requests: int, concurrency: int) -> tuple[int, int]:
+def _count(
+    valgrind: str, url: str, key: str, requests: int, concurrency: int, hash_seed: int
+) -> tuple[int, int]:
     """Instructions of one child process run under callgrind, and the objects of one NDJSON
     read (0 for the request variants)."""
     total, stdout = run_under_callgrind(
-        valgrind, __file__, [url, key, str(requests), str(concurrency)], key
+        valgrind, __file__, [url, key, str(requests), str(concurrency)], key, hash_seed=hash_seed
     )
     objects = re.search(r"^objects=(\d+)$", stdout, re.MULTILINE)
     return total, int(objects.group(1)) if objects else 0
@@ -161,6 +148,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[64, 1])
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--ndjson", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--hash-seed", type=int, default=0, help="PYTHONHASHSEED of every child (0)"
+    )
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -190,7 +180,12 @@ def main() -> None:
             totals = list(
                 pool.map(
                     lambda job: _count(
-                        valgrind, ndjson_url if job[0] in NDJSON else url, job[0], job[2], job[1]
+                        valgrind,
+                        ndjson_url if job[0] in NDJSON else url,
+                        job[0],
+                        job[2],
+                        job[1],
+                        args.hash_seed,
                     ),
                     jobs,
                 )
@@ -200,7 +195,10 @@ def main() -> None:
     counts = dict(zip(jobs, totals, strict=True))
     verdicts: list[str] = []
     if args.variants:
-        print(f"instructions per request (callgrind), {args.requests} requests after {_WARMUP}")
+        print(
+            f"instructions per request (callgrind), {args.requests} requests after {_WARMUP}"
+            f" in one stream, PYTHONHASHSEED={args.hash_seed}"
+        )
     for concurrency in args.concurrency if args.variants else ():
         print(f"\nconcurrency {concurrency}")
         per = {

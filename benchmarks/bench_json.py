@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from json.decoder import JSONDecoder
 from pathlib import Path
@@ -95,26 +93,9 @@ def _child(name: str, shape: str, parses: int) -> None:
 
 
 def _count(valgrind: str, name: str, shape: str, parses: int) -> int:
-    with tempfile.TemporaryDirectory(prefix="lexigram-json-") as tmp:
-        out = Path(tmp) / "callgrind.out"
-        command = [
-            valgrind,
-            "--tool=callgrind",
-            f"--callgrind-out-file={out}",
-            sys.executable,
-            __file__,
-            "--child",
-            name,
-            shape,
-            str(parses),
-        ]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"{name} under callgrind failed:\n{done.stderr[-2000:]}")
-        found = _TOTALS.search(out.read_text())
-        if found is None:
-            raise RuntimeError(f"no instruction total in the callgrind output of {name}")
-        return int(found.group(1))
+    from benchmarks._callgrind import run_under_callgrind
+
+    return run_under_callgrind(valgrind, __file__, [name, shape, str(parses)], name)[0]
 
 
 def main() -> None:
@@ -129,7 +110,7 @@ def main() -> None:
     # Imported here, not in the children (whose start-up it would slow down under callgrind).
     if str(_ROOT) not in sys.path:
         sys.path.insert(0, str(_ROOT))
-    from benchmarks.bench_icount import ensure_valgrind
+    from benchmarks._callgrind import ensure_valgrind
 
     valgrind = ensure_valgrind()
     print(f"instructions per document (callgrind), {args.parses} parses after {_WARMUP}")

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,8 +34,8 @@ _ROOT: Final = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
+from benchmarks._callgrind import ensure_valgrind, run_under_callgrind  # noqa: E402
 from benchmarks._variants import StampInterceptor, pool_config  # noqa: E402
-from benchmarks.bench_icount import ensure_valgrind, run_under_callgrind  # noqa: E402
 from lexigram.contracts.observability import NoopMetricsRecorder  # noqa: E402
 from lexigram.contracts.web import (  # noqa: E402
     Headers,
@@ -58,7 +57,6 @@ DEFAULT_CONFIGS: Final = (
 )
 _URL: Final = "http://127.0.0.1:9/small.json"
 _WARMUP: Final = 300
-_TOTALS: Final = re.compile(r"^(?:summary|totals):\s+(\d+)", re.MULTILINE)
 
 
 class InstantTransport:

@@ -30,7 +30,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -52,7 +51,6 @@ VARIANTS: Final = {
     "full-api": "full stack + OpenTelemetryObserver (API only)",
 }
 _WARMUP: Final = 300
-_TOTALS: Final = r"^(?:summary|totals):\s+(\d+)"
 
 
 def _configure_sdk() -> Callable[[], None]:
@@ -150,10 +148,10 @@ async def _child(url: str, key: str, requests: int, concurrency: int) -> float:
         await close()
 
 
-def _run_child(url: str, key: str, requests: int, concurrency: int, prefix: list[str]) -> str:
+def _run_child(url: str, key: str, requests: int, concurrency: int) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     done = subprocess.run(
-        [*prefix, sys.executable, __file__, "--child", url, key, str(requests), str(concurrency)],
+        [sys.executable, __file__, "--child", url, key, str(requests), str(concurrency)],
         capture_output=True,
         text=True,
         check=False,
@@ -166,19 +164,11 @@ def _run_child(url: str, key: str, requests: int, concurrency: int, prefix: list
 
 
 def _icount(url: str, key: str, requests: int, concurrency: int) -> int:
-    import re
+    from benchmarks._callgrind import ensure_valgrind, run_under_callgrind
 
-    from benchmarks.bench_icount import ensure_valgrind
-
-    valgrind = ensure_valgrind()
-    with tempfile.TemporaryDirectory(prefix="lexigram-obs-icount-") as tmp:
-        out = Path(tmp) / "callgrind.out"
-        prefix = [valgrind, "--tool=callgrind", f"--callgrind-out-file={out}"]
-        _run_child(url, key, requests, concurrency, prefix)
-        found = re.search(_TOTALS, out.read_text(), re.MULTILINE)
-        if found is None:
-            raise RuntimeError(f"no instruction total in the callgrind output of {key}")
-        return int(found.group(1))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    child = [url, key, str(requests), str(concurrency)]
+    return run_under_callgrind(ensure_valgrind(), __file__, child, key, env=env)[0]
 
 
 def main() -> None:
@@ -209,7 +199,7 @@ def main() -> None:
         cpu: dict[str, list[float]] = {key: [] for key in args.variants}
         for _ in range(args.rounds):
             for key in args.variants:
-                seconds = float(_run_child(url, key, args.requests, args.concurrency, []))
+                seconds = float(_run_child(url, key, args.requests, args.concurrency))
                 cpu[key].append(seconds / args.requests * 1e6)
         print(f"  {'variant':<46} {'CPU us/req':>10}")
         for key in args.variants:
