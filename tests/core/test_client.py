@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
+from unittest.mock import create_autospec
 
 import pytest
 
@@ -78,6 +80,50 @@ async def test_request_refuses_a_method_that_is_not_a_token(method: str) -> None
     async with client_for(StubTransport()) as client:
         with pytest.raises(HTTPUsageError, match="invalid HTTP method"):
             await client.request(method, URL)
+
+
+async def test_request_with_a_method_that_is_not_a_str_is_refused() -> None:
+    async with client_for(StubTransport()) as client:
+        with pytest.raises(HTTPUsageError, match="invalid HTTP method"):
+            await client.request(42, URL)  # type: ignore[arg-type]
+
+
+async def test_request_with_many_invented_methods_keeps_its_cache_bounded() -> None:
+    from lexigram.http import _client
+
+    transport = StubTransport(200)
+    async with client_for(transport) as client:
+        for n in range(_client._VERBS_MAX * 2):
+            assert (await client.request(f"X-M{n}", URL)).is_ok()
+        assert (await client.request("x-m0", URL)).is_ok()
+    assert len(_client._VERBS) <= _client._VERBS_MAX
+    assert [sent.method for sent in transport.sent[:2]] == ["X-M0", "X-M1"]
+    assert transport.sent[-1].method == "X-M0"
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_each_verb_is_a_documented_coroutine_function_of_its_own(verb: str) -> None:
+    # The verbs are made by one factory (each runs the request path in its own frame):
+    # introspection, mocks and the documentation see ordinary methods.
+    function = getattr(HTTPClient, verb)
+    assert inspect.iscoroutinefunction(function)
+    assert function.__name__ == verb
+    assert function.__qualname__ == f"HTTPClient.{verb}"
+    assert function.__doc__.startswith("Send a")
+    assert f" {verb.upper()} request" in function.__doc__
+    parameters = inspect.signature(function).parameters
+    assert list(parameters) == ["self", "url", "kwargs"]
+    assert parameters["kwargs"].kind is inspect.Parameter.VAR_KEYWORD
+
+
+async def test_an_autospec_mock_of_the_client_has_awaitable_verbs() -> None:
+    mock = create_autospec(HTTPClient, instance=True)
+    mock.get.return_value = Ok(HttpResponse(204))
+    result = await mock.get(URL, timeout=1.0)
+    assert result.value.status == 204
+    mock.get.assert_awaited_once_with(URL, timeout=1.0)
+    with pytest.raises(TypeError):
+        mock.get()  # the signature is checked: url is required
 
 
 async def test_json_is_serialised_with_a_content_type() -> None:

@@ -9,9 +9,9 @@ import functools
 import math
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from types import TracebackType
-from typing import Final, Self, Unpack
+from typing import TYPE_CHECKING, Any, Final, Self, TypeAlias, Unpack
 
 from lexigram.contracts.observability import (
     AttemptObservationProtocol,
@@ -67,6 +67,7 @@ from lexigram.result._result import _set_value as _set_ok
 __all__ = ["ClientState", "HTTPClient"]
 
 _new_ok: Final = object.__new__
+_new_call: Final = object.__new__
 
 # What the verbs return in Err (besides HTTPStatusError): the remote side's doing.
 _RETURNED_ERRORS = (
@@ -143,6 +144,110 @@ def _positive_timeout(timeout: float) -> float:
     if not timeout > 0:  # also refuses NaN
         raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
     return float(timeout)
+
+
+_Verb: TypeAlias = Callable[..., Coroutine[Any, Any, Result[HttpResponse, HTTPClientError]]]
+"""A verb function: ``(client, url, **options)``."""
+
+
+def _verb(method: str, name: str, doc: str) -> _Verb:
+    """The verb ``name`` of :class:`HTTPClient`: the request path for ``method``, from the
+    arguments to the ``Result``, in one coroutine frame (``request()`` uses one per method
+    too, see :func:`_verb_for`)."""
+
+    async def verb(
+        self: HTTPClient, url: str, **kwargs: Unpack[RequestOptions]
+    ) -> Result[HttpResponse, HTTPClientError]:
+        # _perform's body, inlined: one coroutine frame fewer on every call; and _context's.
+        if self._state is not ClientState.OPENED:
+            if self._state is ClientState.CLOSED:
+                raise ClientClosedError(method=method, url=url)
+            self._state = ClientState.OPENED
+        if kwargs:
+            context, origin, timeout = _build_from(method, url, kwargs)
+            if timeout is not None:
+                context.timeout = _positive_timeout(timeout)
+            else:
+                context.timeout = self._default_timeout
+        else:  # the call most requests make: _build_from's first case, inlined
+            context, origin = _build_bare(method, url, self._default_timeout)
+        inflight = self._inflight
+        tasks = inflight._tasks
+        # InFlight.enter and leave, inlined (two method calls per request fewer).
+        task = task_of(running_loop())
+        if task is not None:
+            tasks[task] = tasks.get(task, 0) + 1
+        try:
+            if self._direct:
+                # Nothing around the transport (no retry, breaker, interceptor or recorder):
+                # _exchange's body for that case, inlined, one coroutine frame fewer.
+                try:
+                    response = await self._send(context)
+                except HTTPClientError as exc:
+                    _log_failure(context, exc)
+                    raise
+                if response.status >= 400:
+                    _log_error_response(context, response)
+            elif self._resilience is None and self._breaker is None:
+                # A single attempt: no call object needed.
+                response = await _exchange(self, self._send, context, self._hook)
+            else:
+                # _call's body, inlined: one method call fewer; _Call(...) without its
+                # Python-level __init__ call.
+                budget = context.timeout
+                assert budget is not None
+                call: _Call = _new_call(_Call)
+                call._client = self
+                call._context = context
+                call._origin = origin
+                call._deadline = self._clock() + budget
+                call._budget = budget
+                stage = self._stage
+                if stage is not None:
+                    response = await stage(context, call, 1)
+                elif self._resilience is None:
+                    response = await call.first()
+                else:
+                    response = await self._resilience.execute(context, call)
+        except _RETURNED_ERRORS as exc:
+            return Err(exc)
+        except asyncio.CancelledError:
+            if inflight.closed_by_us(task):
+                raise ClientClosedError(method=context.method, url=context.url) from None
+            raise
+        finally:
+            if task is not None:
+                count = tasks.pop(task, 0)
+                if count > 1:
+                    tasks[task] = count - 1
+                elif inflight._cancelled:
+                    inflight._cancelled.discard(task)
+        if response.status >= 400:
+            return Err(HTTPStatusError(response=response))
+        # Ok(response) without the Python-level __init__ call (one per request).
+        ok: Ok[HttpResponse] = _new_ok(Ok)
+        _set_ok(ok, response)
+        return ok
+
+    verb.__name__ = name
+    verb.__qualname__ = f"HTTPClient.{name}"
+    verb.__doc__ = doc
+    return verb
+
+
+_VERBS: Final[dict[str, _Verb]] = {}
+"""The verb function of each method ``request()`` was called with (bounded)."""
+_VERBS_MAX: Final = 64
+
+
+def _verb_for(method: str) -> _Verb:
+    """The verb function for ``method`` (a str; the verb validates it), cached while the
+    cache is small: methods are few, and a caller inventing one per call must not grow it
+    without bound."""
+    verb = _verb(method, "request", "")
+    if len(_VERBS) < _VERBS_MAX:
+        _VERBS[method] = verb
+    return verb
 
 
 class HTTPClient:
@@ -333,47 +438,57 @@ class HTTPClient:
     # The keywords are RequestOptions (lexigram.contracts.web), defined once for the protocols,
     # both clients and the fakes. Unknown ones are type errors, and TypeError at run time.
 
-    async def get(
-        self, url: str, **kwargs: Unpack[RequestOptions]
-    ) -> Result[HttpResponse, HTTPClientError]:
-        """Send a GET request."""
-        return await self._result("GET", url, kwargs)
+    # Each verb is its own function (made by _verb) running the whole request path in one
+    # coroutine frame: `await client.get(url)` enters no second frame to reach it.
+    if TYPE_CHECKING:
 
-    async def post(
-        self, url: str, **kwargs: Unpack[RequestOptions]
-    ) -> Result[HttpResponse, HTTPClientError]:
-        """Send a POST request (retried only with an ``idempotency_key``)."""
-        return await self._result("POST", url, kwargs)
+        async def get(
+            self, url: str, **kwargs: Unpack[RequestOptions]
+        ) -> Result[HttpResponse, HTTPClientError]:
+            """Send a GET request."""
 
-    async def put(
-        self, url: str, **kwargs: Unpack[RequestOptions]
-    ) -> Result[HttpResponse, HTTPClientError]:
-        """Send a PUT request."""
-        return await self._result("PUT", url, kwargs)
+        async def post(
+            self, url: str, **kwargs: Unpack[RequestOptions]
+        ) -> Result[HttpResponse, HTTPClientError]:
+            """Send a POST request (retried only with an ``idempotency_key``)."""
 
-    async def delete(
-        self, url: str, **kwargs: Unpack[RequestOptions]
-    ) -> Result[HttpResponse, HTTPClientError]:
-        """Send a DELETE request."""
-        return await self._result("DELETE", url, kwargs)
+        async def put(
+            self, url: str, **kwargs: Unpack[RequestOptions]
+        ) -> Result[HttpResponse, HTTPClientError]:
+            """Send a PUT request."""
 
-    async def patch(
-        self, url: str, **kwargs: Unpack[RequestOptions]
-    ) -> Result[HttpResponse, HTTPClientError]:
-        """Send a PATCH request (retried only with an ``idempotency_key``)."""
-        return await self._result("PATCH", url, kwargs)
+        async def delete(
+            self, url: str, **kwargs: Unpack[RequestOptions]
+        ) -> Result[HttpResponse, HTTPClientError]:
+            """Send a DELETE request."""
 
-    async def head(
-        self, url: str, **kwargs: Unpack[RequestOptions]
-    ) -> Result[HttpResponse, HTTPClientError]:
-        """Send a HEAD request."""
-        return await self._result("HEAD", url, kwargs)
+        async def patch(
+            self, url: str, **kwargs: Unpack[RequestOptions]
+        ) -> Result[HttpResponse, HTTPClientError]:
+            """Send a PATCH request (retried only with an ``idempotency_key``)."""
 
-    async def options(
-        self, url: str, **kwargs: Unpack[RequestOptions]
-    ) -> Result[HttpResponse, HTTPClientError]:
-        """Send an OPTIONS request."""
-        return await self._result("OPTIONS", url, kwargs)
+        async def head(
+            self, url: str, **kwargs: Unpack[RequestOptions]
+        ) -> Result[HttpResponse, HTTPClientError]:
+            """Send a HEAD request."""
+
+        async def options(
+            self, url: str, **kwargs: Unpack[RequestOptions]
+        ) -> Result[HttpResponse, HTTPClientError]:
+            """Send an OPTIONS request."""
+
+    else:
+        get = _verb("GET", "get", "Send a GET request.")
+        post = _verb(
+            "POST", "post", "Send a POST request (retried only with an ``idempotency_key``)."
+        )
+        put = _verb("PUT", "put", "Send a PUT request.")
+        delete = _verb("DELETE", "delete", "Send a DELETE request.")
+        patch = _verb(
+            "PATCH", "patch", "Send a PATCH request (retried only with an ``idempotency_key``)."
+        )
+        head = _verb("HEAD", "head", "Send a HEAD request.")
+        options = _verb("OPTIONS", "options", "Send an OPTIONS request.")
 
     async def request(
         self, method: str, url: str, **kwargs: Unpack[RequestOptions]
@@ -388,7 +503,10 @@ class HTTPClient:
         to another origin), ``idempotency_key`` (makes POST and PATCH retryable) and
         ``extensions`` (for interceptors).
         """
-        return await self._result(method, url, kwargs)
+        verb = _VERBS.get(method) if type(method) is str else None
+        if verb is None:
+            verb = _verb(method, "request", "") if type(method) is not str else _verb_for(method)
+        return await verb(self, url, **kwargs)
 
     # -- streaming --------------------------------------------------------------------------
 
@@ -534,68 +652,6 @@ class HTTPClient:
         return await attempts.take(head)
 
     # -- the request path -------------------------------------------------------------------
-
-    async def _result(
-        self, method: str, url: str, options: RequestOptions
-    ) -> Result[HttpResponse, HTTPClientError]:
-        # _perform's body, inlined: one coroutine frame fewer on every call; and _context's.
-        if self._state is not ClientState.OPENED:
-            if self._state is ClientState.CLOSED:
-                raise ClientClosedError(method=method, url=url)
-            self._state = ClientState.OPENED
-        context, origin, timeout = _build_from(method, url, options)
-        context.timeout = self._default_timeout if timeout is None else _positive_timeout(timeout)
-        inflight = self._inflight
-        tasks = inflight._tasks
-        # InFlight.enter and leave, inlined (two method calls per request fewer).
-        task = task_of(running_loop())
-        if task is not None:
-            tasks[task] = tasks.get(task, 0) + 1
-        try:
-            if self._direct:
-                # Nothing around the transport (no retry, breaker, interceptor or recorder):
-                # _exchange's body for that case, inlined, one coroutine frame fewer.
-                try:
-                    response = await self._send(context)
-                except HTTPClientError as exc:
-                    _log_failure(context, exc)
-                    raise
-                if response.status >= 400:
-                    _log_error_response(context, response)
-            elif self._resilience is None and self._breaker is None:
-                # A single attempt: no call object needed.
-                response = await _exchange(self, self._send, context, self._hook)
-            else:
-                # _call's body, inlined: one method call fewer.
-                budget = context.timeout
-                assert budget is not None
-                call = _Call(self, context, origin, self._clock() + budget, budget)
-                stage = self._stage
-                if stage is not None:
-                    response = await stage(context, call, 1)
-                elif self._resilience is None:
-                    response = await call.first()
-                else:
-                    response = await self._resilience.execute(context, call)
-        except _RETURNED_ERRORS as exc:
-            return Err(exc)
-        except asyncio.CancelledError:
-            if inflight.closed_by_us(task):
-                raise ClientClosedError(method=context.method, url=context.url) from None
-            raise
-        finally:
-            if task is not None:
-                count = tasks.pop(task, 0)
-                if count > 1:
-                    tasks[task] = count - 1
-                elif inflight._cancelled:
-                    inflight._cancelled.discard(task)
-        if response.status >= 400:
-            return Err(HTTPStatusError(response=response))
-        # Ok(response) without the Python-level __init__ call (one per request).
-        ok: Ok[HttpResponse] = _new_ok(Ok)
-        _set_ok(ok, response)
-        return ok
 
     async def _perform(self, method: str, url: str, options: RequestOptions) -> HttpResponse:
         """One logical call: the final response of any status, or the error raised."""

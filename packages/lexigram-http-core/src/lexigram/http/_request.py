@@ -269,8 +269,9 @@ def _build(
 _new_context: Final = object.__new__
 
 
-def _build_bare(method: str, url: str) -> tuple[RequestContext, str]:
-    """``_build(method, url)`` with no other argument: the call most requests make."""
+def _build_bare(method: str, url: str, timeout: float | None = None) -> tuple[RequestContext, str]:
+    """``_build(method, url)`` with no other argument (the call most requests make), the
+    context's ``timeout`` set to ``timeout``."""
     if method not in _KNOWN_METHODS:
         method = _check_method(method)
     if type(url) is str:
@@ -284,7 +285,19 @@ def _build_bare(method: str, url: str) -> tuple[RequestContext, str]:
     headers._store = {}
     headers._readonly = False
     headers._lines = None  # left unset, every __setitem__ would catch an AttributeError
-    return _make_context(method, url, headers, [], None, None, 1, {}, True, None), origin
+    # _make_context, inlined: this runs on every call without keywords.
+    context: RequestContext = _new_context(RequestContext)
+    context.method = method
+    context.url = url
+    context.headers = headers
+    context.params = []
+    context.body = None
+    context.timeout = timeout
+    context.attempt = 1
+    context.extensions = {}
+    context.allow_redirects = True
+    context.idempotency_key = None
+    return context, origin
 
 
 def _make_context(

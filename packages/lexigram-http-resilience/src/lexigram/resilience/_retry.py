@@ -54,6 +54,12 @@ _BUDGET_EXHAUSTED: Final = MappingProxyType({"outcome": "budget_exhausted"})
 _DEADLINE: Final = TimeoutPhase.DEADLINE
 
 
+def _innermost(next: NextStage) -> NextStage | None:
+    """``next`` as ``_run`` takes it: ``None`` for the terminal stage, whose work (calling the
+    operation) ``_run`` then does itself, a function call fewer per attempt."""
+    return None if next is _terminal else next
+
+
 class RetryPolicy:
     """Retries a call on transient failures; implements ``RetryPolicyProtocol``.
 
@@ -172,7 +178,7 @@ class RetryPolicy:
 
     async def execute(self, request: RequestContext, operation: AttemptOperation) -> HttpResponse:
         """Run ``operation`` for ``request`` until it succeeds or the policy gives up."""
-        return await self._run(_terminal, None, request, operation)
+        return await self._run(None, None, request, operation)
 
     def _compose_stage(self) -> NextStage | None:
         """The stage ``execute`` enters, for ``HTTPClient`` to call directly (one coroutine frame
@@ -183,13 +189,13 @@ class RetryPolicy:
 
     def bind(self, next: NextStage) -> NextStage:
         """The retry as a pipeline stage: runs ``next`` once per attempt."""
-        return functools.partial(self._run, next, None)
+        return functools.partial(self._run, _innermost(next), None)
 
     def _bind_guarded(self, breaker: CircuitBreaker, next: NextStage) -> NextStage:
         """The retry and, inside it, ``breaker`` as one stage: what
         ``self.bind(breaker.bind(next))`` runs, without the breaker's coroutine frame per
         attempt (``ResiliencePipeline`` composes them so when they are adjacent)."""
-        return functools.partial(self._run, next, breaker)
+        return functools.partial(self._run, _innermost(next), breaker)
 
     def is_retryable_request(self, request: RequestContext) -> bool:
         """Whether the request may be sent twice: a retried method or an idempotency key."""
@@ -201,7 +207,7 @@ class RetryPolicy:
 
     async def _run(
         self,
-        next: NextStage,
+        next: NextStage | None,
         guard: CircuitBreaker | None,
         request: RequestContext,
         operation: AttemptOperation,
@@ -227,9 +233,9 @@ class RetryPolicy:
         )
         if not retryable and guard is None:
             if metrics is None:
-                return await next(request, operation, 1)
+                return await (operation(1) if next is None else next(request, operation, 1))
             try:
-                response = await next(request, operation, 1)
+                response = await (operation(1) if next is None else next(request, operation, 1))
             except Exception:
                 metrics.increment(_ATTEMPT_METRIC, tags=_ERROR)
                 raise
@@ -242,20 +248,30 @@ class RetryPolicy:
         while True:
             try:
                 if guard is None:
-                    response = await next(request, operation, attempt)
+                    response = await (
+                        operation(attempt) if next is None else next(request, operation, attempt)
+                    )
                 else:
                     # The breaker's stage (_BreakerStage.run), inlined around this attempt.
                     circuit = guard._circuits.get(key)
                     if circuit is None or circuit.state is not _CLOSED or guard._isolated:
                         circuit = guard._admit(key, request)
                     if circuit is None:
-                        response = await next(request, operation, attempt)
+                        response = await (
+                            operation(attempt)
+                            if next is None
+                            else next(request, operation, attempt)
+                        )
                     else:
                         generation = circuit.generation
                         started = guard._clock() if guard._slow_threshold is not None else 0.0
                         token = _ACTIVE.set(guard)
                         try:
-                            response = await next(request, operation, attempt)
+                            response = await (
+                                operation(attempt)
+                                if next is None
+                                else next(request, operation, attempt)
+                            )
                         except BaseException as exc:
                             guard._on_error(key, circuit, generation, started, exc)
                             raise
