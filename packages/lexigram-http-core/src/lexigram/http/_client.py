@@ -241,11 +241,11 @@ _VERBS_MAX: Final = 64
 
 
 def _verb_for(method: str) -> _Verb:
-    """The verb function for ``method`` (a str; the verb validates it), cached while the
-    cache is small: methods are few, and a caller inventing one per call must not grow it
-    without bound."""
+    """The verb function for ``method`` (the verb validates it), cached while the cache is
+    small: methods are few, and a caller inventing one per call must not grow it without
+    bound. Anything but a str is not cached (the verb refuses it)."""
     verb = _verb(method, "request", "")
-    if len(_VERBS) < _VERBS_MAX:
+    if type(method) is str and len(_VERBS) < _VERBS_MAX:
         _VERBS[method] = verb
     return verb
 
@@ -505,7 +505,7 @@ class HTTPClient:
         """
         verb = _VERBS.get(method) if type(method) is str else None
         if verb is None:
-            verb = _verb(method, "request", "") if type(method) is not str else _verb_for(method)
+            verb = _verb_for(method)
         return await verb(self, url, **kwargs)
 
     # -- streaming --------------------------------------------------------------------------

@@ -46,7 +46,8 @@ class InFlight:
     def enter(self) -> asyncio.Task[Any] | None:
         """Record that the current task starts a call; returns it for :meth:`leave`.
 
-        ``HTTPClient._result`` (every verb) inlines this and :meth:`leave`: keep them alike.
+        Every verb of ``HTTPClient`` (``_client._verb``) inlines this and :meth:`leave`: keep them
+        alike.
         """
         task = task_of(running_loop())
         if task is not None:
