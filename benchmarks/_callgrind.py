@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
+
+from benchmarks._apt import ensure_executable
 
 _TOTALS: Final = re.compile(r"^(?:summary|totals):\s+(\d+)", re.MULTILINE)
 PYCACHE: Final = Path(tempfile.gettempdir()) / "lexigram-bench-pycache"
@@ -35,17 +36,7 @@ PYCACHE: Final = Path(tempfile.gettempdir()) / "lexigram-bench-pycache"
 
 def ensure_valgrind() -> str:
     """The valgrind executable; installed from Debian (apt-get) when it is missing."""
-    found = shutil.which("valgrind")
-    if found:
-        return found
-    print("valgrind not found: installing it with apt-get ...", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "valgrind"], check=True, env=env)
-    found = shutil.which("valgrind")
-    if not found:
-        raise RuntimeError("apt-get install valgrind succeeded but no valgrind was found")
-    return found
+    return ensure_executable("valgrind", "valgrind")
 
 
 def child_env(hash_seed: int = 0, base: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -23,6 +23,8 @@ import urllib.request
 from pathlib import Path
 from typing import Final
 
+from benchmarks._apt import ensure_executable
+
 __all__ = ["PAYLOADS", "Upstream", "ensure_nginx"]
 
 SMALL_PATH: Final = "/small.json"
@@ -99,17 +101,7 @@ http {{
 
 def ensure_nginx() -> str:
     """The nginx executable; installed from Debian (apt-get) when it is missing."""
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
-    if found:
-        return found
-    print("nginx not found: installing it with apt-get (Debian package nginx) ...", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "nginx"], check=True, env=env)
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
-    if not found:
-        raise RuntimeError("apt-get install nginx succeeded but no nginx executable was found")
-    return found
+    return ensure_executable("nginx", "nginx")
 
 
 def _free_port() -> int:
